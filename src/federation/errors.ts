@@ -1,0 +1,203 @@
+/**
+ * Typed errors of the federation core. Each class carries one spec error code (§8.9) and every
+ * instance carries a machine-readable reason, so callers can explain a rejection as data.
+ */
+
+/** The `error` values of §8.9 that this product emits. */
+export type FederationErrorCode =
+  | 'invalid_request'
+  | 'invalid_trust_anchor'
+  | 'not_found'
+  | 'invalid_trust_chain'
+  | 'invalid_metadata'
+  | 'unsupported_parameter'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+/** Every spec error code, for exhaustive tables (for example the HTTP status table). */
+export const FEDERATION_ERROR_CODES = [
+  'invalid_request',
+  'invalid_trust_anchor',
+  'not_found',
+  'invalid_trust_chain',
+  'invalid_metadata',
+  'unsupported_parameter',
+  'temporarily_unavailable',
+  'server_error',
+] as const satisfies readonly FederationErrorCode[];
+
+/** Why a statement, chain or policy was rejected. Stable strings; documented in the README. */
+export type FailureReason =
+  // decoding and structure of one statement (§3, §3.2)
+  | 'statement_malformed'
+  | 'statement_too_large'
+  | 'typ_invalid'
+  | 'alg_not_allowed'
+  | 'kid_missing'
+  | 'kid_unknown'
+  | 'key_invalid'
+  | 'signature_invalid'
+  | 'header_not_allowed'
+  | 'claim_missing'
+  | 'claim_invalid'
+  | 'claim_not_allowed'
+  | 'crit_invalid'
+  | 'crit_not_understood'
+  | 'entity_id_invalid'
+  | 'statement_expired'
+  | 'statement_not_yet_valid'
+  | 'subject_mismatch'
+  // chain (§4, §10.2)
+  | 'chain_empty'
+  | 'chain_too_long'
+  | 'iss_sub_mismatch'
+  | 'issuer_not_in_authority_hints'
+  | 'trust_anchor_unknown'
+  | 'anchor_keys_mismatch'
+  | 'entity_configuration_expected'
+  | 'subordinate_statement_expected'
+  // constraints (§6.2)
+  | 'max_path_length_exceeded'
+  | 'naming_constraint_violated'
+  // metadata and metadata policy (§5, §6.1)
+  | 'metadata_null'
+  | 'metadata_invalid'
+  | 'policy_invalid'
+  | 'policy_operator_value_invalid'
+  | 'policy_combination_invalid'
+  | 'policy_merge_failed'
+  | 'policy_operator_not_understood'
+  | 'policy_violation'
+  // configuration of the core itself
+  | 'configuration_invalid';
+
+/** Where a failure happened: which statement of which chain, which policy parameter. */
+export interface FailureLocation {
+  /** Index of the statement in the chain (0 = the subject's Entity Configuration). */
+  readonly statementIndex?: number;
+  /** `iss` of the statement concerned, when known. */
+  readonly iss?: string;
+  /** `sub` of the statement concerned, when known. */
+  readonly sub?: string;
+  /** Claim or header parameter concerned. */
+  readonly claim?: string;
+  /** Entity Type Identifier concerned (metadata, policy). */
+  readonly entityType?: string;
+  /** Metadata parameter concerned (policy). */
+  readonly parameter?: string;
+  /** Policy operator concerned. */
+  readonly operator?: string;
+  /** Index of the policy in the list given to the merge (0 = the most superior). */
+  readonly policyIndex?: number;
+}
+
+/** Constructor options shared by every federation error. */
+export interface FederationErrorOptions extends FailureLocation {
+  /** Machine-readable reason. */
+  readonly reason: FailureReason;
+  /** Spec section that states the violated rule, for example "§6.1.4.1". */
+  readonly section?: string;
+  /** Underlying error, when this one translates another. */
+  readonly cause?: unknown;
+}
+
+/** A failure as plain data (what the diagnostics API reports). */
+export interface FailureDetail extends FailureLocation {
+  readonly code: FederationErrorCode;
+  readonly reason: FailureReason;
+  readonly section?: string;
+  readonly message: string;
+}
+
+/** Base class of every error the core throws. */
+export abstract class FederationError extends Error {
+  /** The spec's `error` code (§8.9). */
+  abstract readonly code: FederationErrorCode;
+  /** Machine-readable reason for the failure. */
+  readonly reason: FailureReason;
+  /** Spec section of the violated rule. */
+  readonly section: string | undefined;
+  /** Where the failure happened. */
+  readonly location: FailureLocation;
+
+  constructor(message: string, options: FederationErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    const { reason, section, cause: _cause, ...location } = options;
+    this.reason = reason;
+    this.section = section;
+    this.location = location;
+  }
+
+  /** A copy of this error with more location data (for example the statement's chain index). */
+  withLocation(location: FailureLocation): FederationError {
+    // Every subclass keeps the base constructor's signature, so the copy keeps its class and code.
+    const Ctor = this.constructor as new (
+      message: string,
+      options: FederationErrorOptions,
+    ) => FederationError;
+    return new Ctor(this.message, {
+      ...this.location,
+      ...location,
+      reason: this.reason,
+      ...(this.section === undefined ? {} : { section: this.section }),
+      cause: this.cause ?? this,
+    });
+  }
+
+  /** The failure as plain data. */
+  toDetail(): FailureDetail {
+    return {
+      code: this.code,
+      reason: this.reason,
+      ...(this.section === undefined ? {} : { section: this.section }),
+      ...this.location,
+      message: this.message,
+    };
+  }
+}
+
+/** `invalid_request`: the request is incomplete or malformed. */
+export class InvalidRequestError extends FederationError {
+  readonly code = 'invalid_request';
+}
+
+/** `invalid_trust_anchor`: no requested Trust Anchor is configured or usable. */
+export class InvalidTrustAnchorError extends FederationError {
+  readonly code = 'invalid_trust_anchor';
+}
+
+/** `not_found`: the Entity Configuration of the subject cannot be retrieved. */
+export class NotFoundError extends FederationError {
+  readonly code = 'not_found';
+}
+
+/** `invalid_trust_chain`: a statement or a chain does not validate. */
+export class InvalidTrustChainError extends FederationError {
+  readonly code = 'invalid_trust_chain';
+}
+
+/** `invalid_metadata`: metadata or metadata policy values are invalid or conflict. */
+export class InvalidMetadataError extends FederationError {
+  readonly code = 'invalid_metadata';
+}
+
+/** `unsupported_parameter`: a parameter value the service cannot serve. */
+export class UnsupportedParameterError extends FederationError {
+  readonly code = 'unsupported_parameter';
+}
+
+/** `temporarily_unavailable`: upstream time-outs or overload; a retry may succeed. */
+export class TemporarilyUnavailableError extends FederationError {
+  readonly code = 'temporarily_unavailable';
+}
+
+/** `server_error`: an unexpected condition (a bug). */
+export class ServerError extends FederationError {
+  readonly code = 'server_error';
+}
+
+/** Narrowing guard for federation errors. */
+export function isFederationError(error: unknown): error is FederationError {
+  return error instanceof FederationError;
+}
