@@ -45,6 +45,9 @@ const FORBIDDEN_HEADER_PARAMETERS = ['trust_chain', 'peer_trust_chain'] as const
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** Strict UTF-8: a statement with invalid byte sequences is malformed, not repaired. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Checks a list of signing algorithms for use in the allow-list: asymmetric only, never `none` or
  * HMAC (§1.1). Throws on a forbidden entry so that a bad configuration fails at boot.
@@ -75,7 +78,7 @@ function decodeJsonPart(part: string, what: string): JsonObject {
   if (!BASE64URL.test(part)) throw malformed(`the JWS ${what} is not base64url`);
   let parsed: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url'));
+    const text = UTF8.decode(Buffer.from(part, 'base64url'));
     parsed = JSON.parse(text);
   } catch (cause) {
     throw new InvalidTrustChainError(`the JWS ${what} is not UTF-8 JSON`, {
