@@ -68,6 +68,30 @@ export type FailureReason =
   | 'policy_merge_failed'
   | 'policy_operator_not_understood'
   | 'policy_violation'
+  // fetching statements over HTTP (§9, §8.1)
+  | 'statement_unavailable'
+  | 'upstream_timeout'
+  | 'upstream_status'
+  | 'response_too_large'
+  | 'content_type_invalid'
+  | 'redirect_refused'
+  | 'address_not_allowed'
+  | 'scheme_not_allowed'
+  // path discovery and resolution bounds (§10.1, §18.1)
+  | 'loop_detected'
+  | 'max_depth_exceeded'
+  | 'authority_hints_exceeded'
+  | 'fetch_limit_exceeded'
+  | 'deadline_exceeded'
+  | 'fetch_endpoint_missing'
+  | 'no_path_to_trust_anchor'
+  | 'subject_unavailable'
+  | 'entity_type_not_found'
+  // request parameters
+  | 'parameter_missing'
+  | 'parameter_invalid'
+  | 'parameter_repeated'
+  | 'too_many_parameters'
   // configuration of the core itself
   | 'configuration_invalid';
 
@@ -89,6 +113,12 @@ export interface FailureLocation {
   readonly operator?: string;
   /** Index of the policy in the list given to the merge (0 = the most superior). */
   readonly policyIndex?: number;
+  /** URL of an upstream request concerned. */
+  readonly url?: string;
+  /** HTTP status an upstream answered with. */
+  readonly status?: number;
+  /** Request parameter concerned. */
+  readonly requestParameter?: string;
 }
 
 /** Constructor options shared by every federation error. */

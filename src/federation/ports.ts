@@ -1,7 +1,50 @@
 /** Ports: what the pure core needs from the outside world, implemented by the infrastructure. */
+import type { JwkSet } from './types.js';
 
 /** Current time. The core never reads the system clock itself. */
 export interface Clock {
   /** Seconds since the epoch (may be fractional). */
   now(): number;
+}
+
+/** Per-call context of a statement fetch. */
+export interface FetchContext {
+  /** Aborted when the resolution's deadline passes. */
+  readonly signal?: AbortSignal;
+}
+
+/** A statement as obtained from its source, with what diagnostics need to know about the fetch. */
+export interface FetchedStatement {
+  /** The compact JWS as received. */
+  readonly jwt: string;
+  /** The URL it was (or would have been) fetched from. */
+  readonly url: string;
+  /** True when served from a cache without an upstream request. */
+  readonly cacheHit: boolean;
+  /** Time spent obtaining it, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/**
+ * Where Entity Statements come from (§9, §8.1). Implementations fetch raw JWTs and translate every
+ * failure into a FederationError (`NotFoundError`, `TemporarilyUnavailableError`) with a reason;
+ * they never verify anything.
+ */
+export interface StatementSource {
+  /** The Entity Configuration of `entityId`, from `<entityId>/.well-known/openid-federation`. */
+  fetchEntityConfiguration(entityId: string, context: FetchContext): Promise<FetchedStatement>;
+  /** The Subordinate Statement about `subject` from an issuer's `federation_fetch_endpoint`. */
+  fetchSubordinateStatement(
+    fetchEndpoint: string,
+    subject: string,
+    context: FetchContext,
+  ): Promise<FetchedStatement>;
+}
+
+/** Signs JWTs with the resolver's own Federation Entity Keys (§8.3.2). */
+export interface Signer {
+  /** Signs `claims` with the current key; `typ` is set by the caller. */
+  sign(claims: Record<string, unknown>, typ: string): Promise<string>;
+  /** The public keys to publish (every key, current and rotated-out). */
+  publicJwks(): JwkSet;
 }
