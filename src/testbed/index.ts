@@ -1,0 +1,35 @@
+/** The testbed's public surface: a loopback federation built from a topology described as data. */
+export {
+  startTestbed,
+  type RotateKeyOptions,
+  type Testbed,
+  type TestbedOptions,
+} from './federation-server.js';
+export {
+  generateSigningKey,
+  publicJwks,
+  signJwt,
+  type PrivateKey,
+  type SigningKey,
+} from './keys.js';
+export {
+  DEFAULT_MAX_LOG_ENTRIES,
+  type RequestFilter,
+  type RequestLog,
+  type RequestLogEntry,
+  type TestbedRequestKind,
+} from './request-log.js';
+export { sampleFederation } from './sample-federation.js';
+export { PADDING_CLAIM, TIME_FAULT_OFFSET_SECONDS } from './statement-builder.js';
+export type {
+  FaultTarget,
+  StatementFaults,
+  SubordinateSpec,
+  Topology,
+  TopologyEntity,
+} from './topology.js';
+export {
+  DEFAULT_ENTITY_ALG,
+  DEFAULT_LIFETIME_SECONDS,
+  validateTopology,
+} from './topology-index.js';

@@ -1,0 +1,110 @@
+/**
+ * A test federation described as data: entities, who is whose superior, what each statement
+ * says, and which faults it carries. `startTestbed` turns a {@link Topology} into a live
+ * federation on loopback. Nothing here does I/O.
+ *
+ * Placeholders: any string inside `metadata`, `metadata_policy`, `constraints` or fault `claims`
+ * may contain `{{self}}` (the Entity Identifier of the entity the statement is about),
+ * `{{entity:<name>}}` (the Entity Identifier of another entity) or `{{url}}` (the testbed's base
+ * URL). They are replaced when the statement is signed, because identifiers contain the port,
+ * which is only known once the server listens. Example: `issuer: '{{self}}'` (§5.1.3: an OP's
+ * `issuer` equals its Entity Identifier).
+ *
+ * Growth: new optional members (for example trust mark issuers and their status endpoints, or
+ * `trustMarks` on the topology) can be added without breaking any topology written today.
+ */
+import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/types.js';
+
+/**
+ * Deliberate defects of one served statement. Faults that change what is signed (`expired`,
+ * `notYetValid`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`) produce a new
+ * signed statement; the others change only how the HTTP response is written.
+ */
+export interface StatementFaults {
+  /** `iat` and `exp` both one hour (plus the lifetime) in the past (§3.2 step 8). */
+  readonly expired?: boolean;
+  /** `iat` one hour in the future (§3.2 step 7). */
+  readonly notYetValid?: boolean;
+  /** Signed by a key nobody attests, under the same `kid` as the real key (§3.2 step 12). */
+  readonly wrongKey?: boolean;
+  /** Signed by a key whose `kid` nobody publishes (§3.2 step 11). */
+  readonly unknownKid?: boolean;
+  /** Header `typ` override; `null` removes the header parameter (§3.2 step 2). */
+  readonly typ?: string | null;
+  /**
+   * Answer with this HTTP status. For 300–399 together with `redirectTo`, it is the redirect
+   * status; for 400 and above, the body is a §8.9 JSON error unless `body` is set; below 300,
+   * the usual body is sent with this status.
+   */
+  readonly status?: number;
+  /** Milliseconds to wait before answering (added to the testbed's latency). */
+  readonly delayMs?: number;
+  /**
+   * Pad the statement to at least this many bytes. The padding is an extension claim inside
+   * the signed payload, so the body is still a valid, verifiable JWS; only its size is wrong.
+   */
+  readonly oversizedBytes?: number;
+  /** `Content-Type` of the response instead of the correct one; `''` sends none. */
+  readonly contentType?: string;
+  /** Answer with a redirect (302 unless `status` is a 3xx) to this `Location`. */
+  readonly redirectTo?: string;
+  /** Serve exactly this body instead of the statement (or the JSON error). */
+  readonly body?: string;
+  /** Claims merged over the generated ones; a member whose value is `undefined` is removed. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** One federation entity. Its Entity Identifier is `<testbed url>/<name>`. */
+export interface TopologyEntity {
+  /** Handle, also the path segment of its Entity Identifier: letters, digits, `-`, `_`, `.`, `~`. */
+  readonly name: string;
+  /** Signing algorithm of its Federation Entity Key; default `ES256`. */
+  readonly alg?: string;
+  /**
+   * Names of its Immediate Superiors, in order (§3.1.1 `authority_hints`). Each superior issues a
+   * Subordinate Statement about it at its fetch endpoint. Absent or empty: a Trust Anchor.
+   */
+  readonly authorityHints?: readonly string[];
+  /**
+   * Entity Configuration metadata. For an entity that has subordinates,
+   * `federation_entity.federation_fetch_endpoint` and `federation_list_endpoint` are added
+   * unless given here (§9, digest §9: TAs and Intermediates MUST publish them).
+   */
+  readonly metadata?: Metadata;
+  /** `exp - iat` of every statement it issues, in seconds; default 86400. */
+  readonly lifetimeSeconds?: number;
+  /** Faults of its own Entity Configuration. */
+  readonly faults?: StatementFaults;
+  /** Default true; false answers 404 `not_found` at its well-known URL (§9: leaves SHOULD publish). */
+  readonly publishConfiguration?: boolean;
+}
+
+/** Extra content or faults of the Subordinate Statement `issuer` → `subject`. */
+export interface SubordinateSpec {
+  /** Name of the issuing superior; must be among the subject's `authorityHints`. */
+  readonly issuer: string;
+  /** Name of the subject. */
+  readonly subject: string;
+  /** `metadata` of the statement (§3.1.3: overrides the subject's own metadata). */
+  readonly metadata?: Metadata;
+  /** `metadata_policy` of the statement (§6.1). */
+  readonly metadata_policy?: MetadataPolicy;
+  /** `metadata_policy_crit` of the statement (§6.1.3.2). */
+  readonly metadata_policy_crit?: readonly string[];
+  /** `constraints` of the statement (§6.2). */
+  readonly constraints?: Readonly<Record<string, unknown>>;
+  /** Faults of this statement. */
+  readonly faults?: StatementFaults;
+}
+
+/** A whole test federation. */
+export interface Topology {
+  /** Every entity, with unique names. */
+  readonly entities: readonly TopologyEntity[];
+  /** Extra content of Subordinate Statements; pairs not listed get a plain statement. */
+  readonly subordinates?: readonly SubordinateSpec[];
+}
+
+/** Which served statement a fault applies to: an Entity Configuration or a Subordinate Statement. */
+export type FaultTarget =
+  { readonly entity: string } | { readonly issuer: string; readonly subject: string };
