@@ -43,6 +43,16 @@ export function entityConfigurationUrl(entityId: string): string {
   return `${base}${WELL_KNOWN_FEDERATION_PATH}`;
 }
 
+/**
+ * The request URL of a fetch endpoint for `subject` (§8.1.1): `sub` is added to whatever query
+ * the endpoint already has; any `iss` parameter of older drafts is never sent.
+ */
+export function fetchEndpointUrl(fetchEndpoint: string, subject: string): string {
+  const url = new URL(fetchEndpoint);
+  url.searchParams.set('sub', subject);
+  return url.href;
+}
+
 /** The host of an Entity Identifier in lower case (for naming constraints, §6.2.2). */
 export function entityIdHost(entityId: string): string {
   return new URL(entityId).hostname.toLowerCase();

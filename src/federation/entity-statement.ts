@@ -18,7 +18,8 @@ import {
   isPlainObject,
   type JsonObject,
 } from './json.js';
-import { KeyImportCache } from './key-cache.js';
+import { KeyImportCache, keyFingerprint } from './key-cache.js';
+import type { VerificationCache } from './ports.js';
 import type { DecodedEntityStatement, EntityStatementHeader, Jwk, JwkSet } from './types.js';
 
 /** Options for decoding an Entity Statement. */
@@ -182,6 +183,11 @@ export function decodeEntityStatement(
   return { jwt, header, claims, kind };
 }
 
+function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
+
 /** §3.2 steps 7, 8: `iat` in the past and `exp` in the future, each with leeway. */
 export function validateStatementTime(
   statement: DecodedEntityStatement,
@@ -190,7 +196,9 @@ export function validateStatementTime(
   const skew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
   const { iat, exp, iss, sub } = statement.claims;
   if (iat > options.now + skew) {
-    throw new InvalidTrustChainError(`the statement is issued in the future (iat ${iat})`, {
+    const what =
+      iss === sub ? `the Entity Configuration of ${iss}` : `the statement by ${iss} about ${sub}`;
+    throw new InvalidTrustChainError(`${what} is issued in the future (iat ${isoTime(iat)})`, {
       reason: 'statement_not_yet_valid',
       claim: 'iat',
       iss,
@@ -199,7 +207,9 @@ export function validateStatementTime(
     });
   }
   if (exp <= options.now - skew) {
-    throw new InvalidTrustChainError(`the statement expired at ${exp}`, {
+    const what =
+      iss === sub ? `the Entity Configuration of ${iss}` : `the statement by ${iss} about ${sub}`;
+    throw new InvalidTrustChainError(`${what} expired at ${isoTime(exp)}`, {
       reason: 'statement_expired',
       claim: 'exp',
       iss,
@@ -213,6 +223,8 @@ export function validateStatementTime(
 export interface VerifyOptions {
   /** Shared cache of imported keys; a private one is used when absent. */
   readonly keyCache?: KeyImportCache;
+  /** Signatures already verified with the same key are not verified again. */
+  readonly verifiedSignatures?: VerificationCache;
 }
 
 const defaultKeyCache = new KeyImportCache();
@@ -254,9 +266,13 @@ export async function verifyJwsSignature(
   options: VerifyOptions = {},
 ): Promise<void> {
   const jwk = selectVerificationKey(jwks, header.kid, header.alg);
+  const fingerprint =
+    options.verifiedSignatures === undefined ? '' : keyFingerprint(jwk, header.alg);
+  if (options.verifiedSignatures?.has(jwt, fingerprint) === true) return;
   const key = await (options.keyCache ?? defaultKeyCache).get(jwk, header.alg);
   try {
     await compactVerify(jwt, key, { algorithms: [header.alg] });
+    options.verifiedSignatures?.add(jwt, fingerprint);
   } catch (cause) {
     if (cause instanceof FederationError) throw cause;
     const reason =

@@ -87,6 +87,7 @@ export type FailureReason =
   | 'no_path_to_trust_anchor'
   | 'subject_unavailable'
   | 'entity_type_not_found'
+  | 'overloaded'
   // request parameters
   | 'parameter_missing'
   | 'parameter_invalid'

@@ -38,7 +38,7 @@ export class KeyImportCache {
 
   /** The imported key for `jwk` used with `alg`, importing it on first use. */
   async get(jwk: Jwk, alg: string): Promise<VerificationKey> {
-    const id = cacheKey(jwk, alg);
+    const id = keyFingerprint(jwk, alg);
     const hit = this.#entries.get(id);
     if (hit !== undefined) {
       // Refresh recency: Map iteration order is insertion order.
@@ -67,7 +67,8 @@ export class KeyImportCache {
   }
 }
 
-function cacheKey(jwk: Jwk, alg: string): string {
+/** Identifies a key's public material used with `alg` (RFC 7638 members; every member otherwise). */
+export function keyFingerprint(jwk: Jwk, alg: string): string {
   const members = IDENTIFYING_MEMBERS[jwk.kty];
   // Unknown key types keep every member, so two different keys can never share an entry.
   const names = members ?? Object.keys(jwk).sort();

@@ -11,6 +11,8 @@ export interface Clock {
 export interface FetchContext {
   /** Aborted when the resolution's deadline passes. */
   readonly signal?: AbortSignal;
+  /** Skip cached copies and fetch anew (a refresh before expiry); the result is cached. */
+  readonly refresh?: boolean;
 }
 
 /** A statement as obtained from its source, with what diagnostics need to know about the fetch. */
@@ -39,6 +41,11 @@ export interface StatementSource {
     subject: string,
     context: FetchContext,
   ): Promise<FetchedStatement>;
+  /**
+   * Forgets any cached copy of the statement from `url`: the resolver found it unusable, and a
+   * fixed statement published upstream must be picked up without waiting for the old one's exp.
+   */
+  discard?(url: string): void;
 }
 
 /** Signs JWTs with the resolver's own Federation Entity Keys (§8.3.2). */
@@ -47,4 +54,13 @@ export interface Signer {
   sign(claims: Record<string, unknown>, typ: string): Promise<string>;
   /** The public keys to publish (every key, current and rotated-out). */
   publicJwks(): JwkSet;
+}
+
+/**
+ * Remembers signatures already verified (§10.2: verification results MAY be cached), keyed by
+ * the exact JWS and the exact key that verified it, so a changed key never reuses a result.
+ */
+export interface VerificationCache {
+  has(jwt: string, keyFingerprint: string): boolean;
+  add(jwt: string, keyFingerprint: string): void;
 }
