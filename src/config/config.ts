@@ -1,0 +1,209 @@
+/**
+ * Service configuration from the environment: validated once at boot, secure defaults, frozen.
+ * An invalid setting stops the service with a message naming the variable (architecture rule 7).
+ */
+import {
+  DEFAULT_SIGNING_ALGORITHMS,
+  FORBIDDEN_ALGORITHM_PATTERN,
+} from '../federation/constants.js';
+import { isEntityIdentifier } from '../federation/entity-id.js';
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** The validated configuration of one resolver process. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly entityId: string;
+  readonly organizationName: string;
+  readonly authorityHints: readonly string[];
+  readonly trustAnchorsDir: string;
+  readonly keysFile: string | undefined;
+  readonly allowInsecureHttp: boolean;
+  readonly allowPrivateNetwork: boolean;
+  readonly logLevel: LogLevel;
+  readonly signingAlgorithms: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly fetchTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly resolutionTimeoutMs: number;
+  readonly maxChainDepth: number;
+  readonly maxAuthorityHints: number;
+  readonly maxFetchesPerResolution: number;
+  readonly maxConcurrentResolutions: number;
+  readonly statementCacheMaxEntries: number;
+  readonly statementCacheMaxTtlSeconds: number;
+  readonly resolutionCacheMaxEntries: number;
+  readonly negativeCacheTtlSeconds: number;
+  readonly refreshAheadSeconds: number;
+}
+
+/** A setting that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** Documentation of every setting: variable, default and meaning (the README table mirrors it). */
+export const SETTINGS = {
+  PORT: ['8080', 'TCP port to listen on'],
+  HOST: ['0.0.0.0', 'address to listen on'],
+  RESOLVER_ENTITY_ID: [
+    'http://localhost:$PORT',
+    "the resolver's own Entity Identifier (iss of its responses)",
+  ],
+  RESOLVER_ORGANIZATION_NAME: [
+    'federation-resolver',
+    'organization_name in its Entity Configuration',
+  ],
+  RESOLVER_AUTHORITY_HINTS: [
+    '(none)',
+    'comma-separated superiors of the resolver, published as authority_hints',
+  ],
+  TRUST_ANCHORS_DIR: ['./trust-anchors', 'folder of trust anchor files (*.json)'],
+  RESOLVER_KEYS_FILE: [
+    '(ephemeral key)',
+    'private JWK Set used to sign; the last key signs, all are published',
+  ],
+  ALLOW_INSECURE_HTTP: [
+    'false',
+    'accept http:// Entity Identifiers and endpoints (tests and demos only)',
+  ],
+  ALLOW_PRIVATE_NETWORK: ['false', 'allow fetches to loopback, private and link-local addresses'],
+  LOG_LEVEL: ['info', `one of ${LOG_LEVELS.join(', ')}`],
+  SIGNING_ALGORITHMS: [
+    DEFAULT_SIGNING_ALGORITHMS.join(','),
+    'accepted JWS algorithms of statements (never none or HMAC)',
+  ],
+  CLOCK_SKEW_SECONDS: ['60', 'leeway applied to iat and exp'],
+  FETCH_TIMEOUT_MS: ['3000', 'timeout of one upstream request'],
+  MAX_RESPONSE_BYTES: ['262144', 'largest upstream response body accepted'],
+  RESOLUTION_TIMEOUT_MS: ['10000', 'deadline of one resolution (all of its fetches)'],
+  MAX_CHAIN_DEPTH: ['6', 'most superiors above the subject on one path'],
+  MAX_AUTHORITY_HINTS: ['10', 'most authority_hints followed per entity'],
+  MAX_FETCHES_PER_RESOLUTION: ['64', 'most statements requested by one resolution'],
+  MAX_CONCURRENT_RESOLUTIONS: [
+    '64',
+    'most cold resolutions in progress; beyond it requests get 503',
+  ],
+  STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
+  STATEMENT_CACHE_MAX_TTL_SECONDS: [
+    '3600',
+    'longest time a statement is cached (never past its exp)',
+  ],
+  RESOLUTION_CACHE_MAX_ENTRIES: ['10000', 'entries of the resolved-result cache'],
+  NEGATIVE_CACHE_TTL_SECONDS: ['10', 'how long failures are cached'],
+  REFRESH_AHEAD_SECONDS: [
+    '60',
+    'refresh a cached resolution in the background when it is served this close to expiry',
+  ],
+} as const satisfies Record<string, readonly [string, string]>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function read(env: Env, name: keyof typeof SETTINGS): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: keyof typeof SETTINGS, min: number, max: number): number {
+  const raw = read(env, name) ?? SETTINGS[name][0];
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: keyof typeof SETTINGS): boolean {
+  const raw = (read(env, name) ?? SETTINGS[name][0]).toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function entityIdList(env: Env, name: keyof typeof SETTINGS, allowHttp: boolean): string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return [];
+  const ids = raw
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
+  for (const id of ids) {
+    if (!isEntityIdentifier(id, { allowHttp }))
+      throw new ConfigError(name, `${JSON.stringify(id)} is not an Entity Identifier`);
+  }
+  return ids;
+}
+
+/** Reads and validates the configuration; throws {@link ConfigError} naming the bad variable. */
+export function loadConfig(env: Env): Config {
+  const port = integer(env, 'PORT', 0, 65535);
+  const allowInsecureHttp = boolean(env, 'ALLOW_INSECURE_HTTP');
+  const entityId = read(env, 'RESOLVER_ENTITY_ID') ?? `http://localhost:${port}`;
+  // The resolver's own identifier may be http only when that is explicitly allowed, or when it is
+  // the documented local default.
+  const defaultId = read(env, 'RESOLVER_ENTITY_ID') === undefined;
+  if (!isEntityIdentifier(entityId, { allowHttp: allowInsecureHttp || defaultId })) {
+    throw new ConfigError(
+      'RESOLVER_ENTITY_ID',
+      `${JSON.stringify(entityId)} is not an https URL without query or fragment`,
+    );
+  }
+  const logLevel = read(env, 'LOG_LEVEL') ?? SETTINGS.LOG_LEVEL[0];
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const signingAlgorithms = (read(env, 'SIGNING_ALGORITHMS') ?? SETTINGS.SIGNING_ALGORITHMS[0])
+    .split(',')
+    .map((alg) => alg.trim())
+    .filter((alg) => alg.length > 0);
+  if (signingAlgorithms.length === 0)
+    throw new ConfigError('SIGNING_ALGORITHMS', 'must name at least one algorithm');
+  for (const alg of signingAlgorithms) {
+    if (FORBIDDEN_ALGORITHM_PATTERN.test(alg))
+      throw new ConfigError('SIGNING_ALGORITHMS', `${alg} can never be accepted`);
+  }
+  const config: Config = {
+    port,
+    host: read(env, 'HOST') ?? SETTINGS.HOST[0],
+    entityId,
+    organizationName:
+      read(env, 'RESOLVER_ORGANIZATION_NAME') ?? SETTINGS.RESOLVER_ORGANIZATION_NAME[0],
+    authorityHints: entityIdList(env, 'RESOLVER_AUTHORITY_HINTS', allowInsecureHttp),
+    trustAnchorsDir: read(env, 'TRUST_ANCHORS_DIR') ?? SETTINGS.TRUST_ANCHORS_DIR[0],
+    keysFile: read(env, 'RESOLVER_KEYS_FILE'),
+    allowInsecureHttp,
+    allowPrivateNetwork: boolean(env, 'ALLOW_PRIVATE_NETWORK'),
+    logLevel,
+    signingAlgorithms,
+    clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 0, 3600),
+    fetchTimeoutMs: integer(env, 'FETCH_TIMEOUT_MS', 10, 120_000),
+    maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 1024, 16 * 1024 * 1024),
+    resolutionTimeoutMs: integer(env, 'RESOLUTION_TIMEOUT_MS', 10, 600_000),
+    maxChainDepth: integer(env, 'MAX_CHAIN_DEPTH', 1, 32),
+    maxAuthorityHints: integer(env, 'MAX_AUTHORITY_HINTS', 1, 100),
+    maxFetchesPerResolution: integer(env, 'MAX_FETCHES_PER_RESOLUTION', 1, 10_000),
+    maxConcurrentResolutions: integer(env, 'MAX_CONCURRENT_RESOLUTIONS', 1, 100_000),
+    statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),
+    statementCacheMaxTtlSeconds: integer(env, 'STATEMENT_CACHE_MAX_TTL_SECONDS', 1, 30 * 86_400),
+    resolutionCacheMaxEntries: integer(env, 'RESOLUTION_CACHE_MAX_ENTRIES', 1, 10_000_000),
+    negativeCacheTtlSeconds: integer(env, 'NEGATIVE_CACHE_TTL_SECONDS', 0, 3600),
+    refreshAheadSeconds: integer(env, 'REFRESH_AHEAD_SECONDS', 0, 86_400),
+  };
+  return Object.freeze(config);
+}

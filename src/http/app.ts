@@ -1,0 +1,35 @@
+/** createApp: the Koa application with every endpoint, built from its dependencies. */
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from '../infrastructure/logger.js';
+import type { Metrics } from '../infrastructure/metrics.js';
+import { errorBoundary, notFound, requestLogging } from './middleware.js';
+import { apiRoutes } from './routes/api-routes.js';
+import { discoveryRoutes } from './routes/discovery-routes.js';
+import { federationRoutes } from './routes/federation-routes.js';
+import { opsRoutes } from './routes/ops-routes.js';
+import type { RouteDependencies } from './routes/resolution.js';
+
+/** Everything the HTTP layer needs. */
+export interface AppDependencies extends RouteDependencies {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/** Builds the Koa application. */
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa();
+  // Errors are answered by the boundary and logged there; Koa's own printer stays quiet.
+  app.silent = true;
+  const router = new Router();
+  federationRoutes(router, deps);
+  apiRoutes(router, deps);
+  discoveryRoutes(router, deps);
+  opsRoutes(router, deps);
+  app.use(requestLogging(deps.logger));
+  app.use(notFound);
+  app.use(errorBoundary(deps.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,18 @@
+/** The root logger (pino). Built once in the composition root; components take children. */
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from '../config/config.js';
+
+export type { Logger };
+
+/** Creates the root logger writing JSON lines to stdout. */
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: 'federation-resolver' },
+    // Never log key material or statement bodies, even by accident at debug level.
+    redact: {
+      paths: ['*.d', '*.p', '*.q', '*.dp', '*.dq', '*.qi', '*.k', 'jwt', '*.jwt'],
+      censor: '[redacted]',
+    },
+  });
+}

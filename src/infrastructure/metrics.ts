@@ -1,0 +1,80 @@
+/**
+ * Prometheus metrics (prom-client), one registry per service instance so that several instances
+ * (tests) never share counters.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Names of the caches reported by cache metrics. */
+export type CacheName = 'statements' | 'resolutions' | 'signatures';
+
+/** The service's metrics and their registry. */
+export class Metrics {
+  readonly registry = new Registry();
+  /** Resolutions by outcome: `resolved`, `cached`, or the error code. */
+  readonly resolutions = new Counter({
+    name: 'resolver_resolutions_total',
+    help: 'Resolutions by outcome (resolved, cached, or the error code)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Resolution latency by outcome. */
+  readonly resolutionSeconds = new Histogram({
+    name: 'resolver_resolution_duration_seconds',
+    help: 'Time to answer a resolution, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  /** Upstream statement fetches by result (HTTP status or failure reason). */
+  readonly upstreamFetches = new Counter({
+    name: 'resolver_upstream_fetches_total',
+    help: 'Upstream statement requests by result (HTTP status or failure reason)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  /** Upstream fetch latency by result. */
+  readonly upstreamSeconds = new Histogram({
+    name: 'resolver_upstream_fetch_duration_seconds',
+    help: 'Upstream statement request latency, by result',
+    labelNames: ['result'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly cacheHits = new Counter({
+    name: 'resolver_cache_hits_total',
+    help: 'Cache hits by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheMisses = new Counter({
+    name: 'resolver_cache_misses_total',
+    help: 'Cache misses by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+  readonly #sizes = new Map<CacheName, () => number>();
+
+  constructor() {
+    const sizes = this.#sizes;
+    new Gauge({
+      name: 'resolver_cache_entries',
+      help: 'Entries held, by cache',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [cache, size] of sizes) this.set({ cache }, size());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reports the size of a cache at every scrape. */
+  trackCacheSize(cache: CacheName, size: () => number): void {
+    this.#sizes.set(cache, size);
+  }
+
+  /** Counts one lookup in `cache`. */
+  cacheLookup(cache: CacheName, hit: boolean): void {
+    (hit ? this.cacheHits : this.cacheMisses).inc({ cache });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The resolver's own Federation Entity Keys (§8.3.2, §7.4): a private JWK Set from
+ * RESOLVER_KEYS_FILE (several keys = rotation: the last key signs, every key is published), or an
+ * ephemeral key generated at boot. Private members never leave this module.
+ */
+import { readFileSync } from 'node:fs';
+import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { getOwn, isNonEmptyString, isPlainObject, type JsonObject } from '../federation/json.js';
+import type { Signer } from '../federation/ports.js';
+import type { Jwk, JwkSet } from '../federation/types.js';
+
+/** A keys file that cannot be used; the message never includes key material. */
+export class SigningKeyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SigningKeyError';
+  }
+}
+
+type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
+
+interface LoadedKey {
+  readonly alg: string;
+  readonly kid: string;
+  readonly privateKey: PrivateKey;
+  readonly publicJwk: Jwk;
+}
+
+/** Members that make a JWK private; removed from what is published. */
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+
+/** The default JWS algorithm for a key without `alg` (RS256 for RSA, per §1.1's SHOULD). */
+function defaultAlgorithm(jwk: JsonObject): string | undefined {
+  const kty = getOwn(jwk, 'kty');
+  const crv = getOwn(jwk, 'crv');
+  if (kty === 'RSA') return 'RS256';
+  if (kty === 'EC')
+    return crv === 'P-256'
+      ? 'ES256'
+      : crv === 'P-384'
+        ? 'ES384'
+        : crv === 'P-521'
+          ? 'ES512'
+          : undefined;
+  if (kty === 'OKP' && crv === 'Ed25519') return 'EdDSA';
+  return undefined;
+}
+
+function publicPart(jwk: JsonObject, kid: string, alg: string): Jwk {
+  const entries = Object.entries(jwk).filter(
+    ([name]) => !PRIVATE_MEMBERS.has(name) && name !== 'key_ops' && name !== 'ext',
+  );
+  const kty = getOwn(jwk, 'kty');
+  return {
+    ...Object.fromEntries(entries),
+    kty: typeof kty === 'string' ? kty : '',
+    kid,
+    alg,
+    use: 'sig',
+  };
+}
+
+async function loadKey(jwk: unknown, index: number): Promise<LoadedKey> {
+  const where = `key ${index + 1}`;
+  if (!isPlainObject(jwk)) throw new SigningKeyError(`${where} is not a JSON object`);
+  const kid = getOwn(jwk, 'kid');
+  if (!isNonEmptyString(kid)) throw new SigningKeyError(`${where} has no "kid"`);
+  if (getOwn(jwk, 'd') === undefined)
+    throw new SigningKeyError(`key ${JSON.stringify(kid)} is not a private key`);
+  const declared = getOwn(jwk, 'alg');
+  const alg = typeof declared === 'string' ? declared : defaultAlgorithm(jwk);
+  if (alg === undefined || /^(none|HS\d+)$/i.test(alg)) {
+    throw new SigningKeyError(`key ${JSON.stringify(kid)} needs an asymmetric "alg"`);
+  }
+  try {
+    const privateKey = await importJWK({ ...jwk } as JWK, alg);
+    return { alg, kid, privateKey, publicJwk: publicPart(jwk, kid, alg) };
+  } catch (cause) {
+    throw new SigningKeyError(`key ${JSON.stringify(kid)} cannot be used with ${alg}`, { cause });
+  }
+}
+
+/** Signs with the newest of a set of keys and publishes all of them. */
+export class JwksSigner implements Signer {
+  readonly #keys: readonly LoadedKey[];
+  /** True when the keys were generated at boot (nothing persisted). */
+  readonly ephemeral: boolean;
+
+  private constructor(keys: readonly LoadedKey[], ephemeral: boolean) {
+    this.#keys = keys;
+    this.ephemeral = ephemeral;
+  }
+
+  /** Loads a private JWK Set file; the last key signs. */
+  static async fromFile(path: string): Promise<JwksSigner> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (cause) {
+      throw new SigningKeyError(`RESOLVER_KEYS_FILE ${path} cannot be read as JSON`, { cause });
+    }
+    const keys = isPlainObject(parsed) ? getOwn(parsed, 'keys') : undefined;
+    if (!Array.isArray(keys) || keys.length === 0) {
+      throw new SigningKeyError(
+        `RESOLVER_KEYS_FILE ${path} must be a JWK Set with at least one key`,
+      );
+    }
+    const loaded = await Promise.all(keys.map((key, index) => loadKey(key, index)));
+    if (new Set(loaded.map((key) => key.kid)).size !== loaded.length) {
+      throw new SigningKeyError(`RESOLVER_KEYS_FILE ${path} repeats a "kid"`);
+    }
+    return new JwksSigner(loaded, false);
+  }
+
+  /** Generates one ES256 key for this process only. */
+  static async ephemeral(): Promise<JwksSigner> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(publicKey);
+    const kid = `ephemeral-${Date.now().toString(36)}`;
+    return new JwksSigner(
+      [{ alg: 'ES256', kid, privateKey, publicJwk: publicPart({ ...jwk }, kid, 'ES256') }],
+      true,
+    );
+  }
+
+  /** The key that signs: the last one of the set. */
+  get #current(): LoadedKey {
+    const key = this.#keys[this.#keys.length - 1];
+    if (key === undefined) throw new SigningKeyError('no signing key');
+    return key;
+  }
+
+  /** Signs `claims` as a compact JWS with `typ`, `alg` and `kid` headers (§8.3.2: kid REQUIRED). */
+  async sign(claims: Record<string, unknown>, typ: string): Promise<string> {
+    const key = this.#current;
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ typ, alg: key.alg, kid: key.kid })
+      .sign(key.privateKey);
+  }
+
+  /** Every public key, current and rotated-out. */
+  publicJwks(): JwkSet {
+    return { keys: this.#keys.map((key) => key.publicJwk) };
+  }
+}

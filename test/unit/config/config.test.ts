@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, SETTINGS } from '../../../src/config/config.js';
+
+function failsOn(env: Record<string, string>, variable: string): void {
+  assert.throws(
+    () => loadConfig(env),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.variable === variable &&
+      error.message.startsWith(`${variable}:`),
+  );
+}
+
+describe('loadConfig', () => {
+  it('has secure, documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.entityId, 'http://localhost:8080');
+    assert.equal(config.trustAnchorsDir, './trust-anchors');
+    assert.equal(config.allowInsecureHttp, false);
+    assert.equal(config.allowPrivateNetwork, false);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.keysFile, undefined);
+    assert.ok(Object.isFrozen(config));
+    // Every numeric default in the table is what loadConfig uses.
+    assert.equal(String(config.fetchTimeoutMs), SETTINGS.FETCH_TIMEOUT_MS[0]);
+    assert.equal(String(config.maxFetchesPerResolution), SETTINGS.MAX_FETCHES_PER_RESOLUTION[0]);
+  });
+
+  it('derives the default entity id from PORT', () => {
+    assert.equal(loadConfig({ PORT: '9000' }).entityId, 'http://localhost:9000');
+  });
+
+  it('stops at boot naming the variable of an invalid setting', () => {
+    failsOn({ PORT: 'eighty' }, 'PORT');
+    failsOn({ PORT: '70000' }, 'PORT');
+    failsOn({ ALLOW_INSECURE_HTTP: 'yes please' }, 'ALLOW_INSECURE_HTTP');
+    failsOn({ ALLOW_PRIVATE_NETWORK: '2' }, 'ALLOW_PRIVATE_NETWORK');
+    failsOn({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    failsOn({ RESOLVER_ENTITY_ID: 'https://r.example?x=1' }, 'RESOLVER_ENTITY_ID');
+    failsOn({ RESOLVER_ENTITY_ID: 'http://r.example' }, 'RESOLVER_ENTITY_ID');
+    failsOn({ SIGNING_ALGORITHMS: 'RS256,none' }, 'SIGNING_ALGORITHMS');
+    failsOn({ SIGNING_ALGORITHMS: 'HS256' }, 'SIGNING_ALGORITHMS');
+    failsOn({ FETCH_TIMEOUT_MS: '-1' }, 'FETCH_TIMEOUT_MS');
+    failsOn({ MAX_CHAIN_DEPTH: '0' }, 'MAX_CHAIN_DEPTH');
+    failsOn(
+      { RESOLVER_AUTHORITY_HINTS: 'https://ok.example, not-a-url' },
+      'RESOLVER_AUTHORITY_HINTS',
+    );
+  });
+
+  it('accepts an http entity id only with ALLOW_INSECURE_HTTP', () => {
+    assert.equal(
+      loadConfig({ RESOLVER_ENTITY_ID: 'http://r.example', ALLOW_INSECURE_HTTP: 'true' }).entityId,
+      'http://r.example',
+    );
+  });
+
+  it('parses lists and switches', () => {
+    const config = loadConfig({
+      RESOLVER_AUTHORITY_HINTS: 'https://a.example, https://b.example',
+      SIGNING_ALGORITHMS: 'ES256, PS256',
+      ALLOW_PRIVATE_NETWORK: '1',
+    });
+    assert.deepEqual(config.authorityHints, ['https://a.example', 'https://b.example']);
+    assert.deepEqual(config.signingAlgorithms, ['ES256', 'PS256']);
+    assert.equal(config.allowPrivateNetwork, true);
+  });
+});

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  FEDERATION_ERROR_CODES,
+  InvalidTrustChainError,
+  ServerError,
+} from '../../../src/federation/errors.js';
+import { STATUS_BY_CODE, toErrorResponse } from '../../../src/http/error-mapping.js';
+
+describe('HTTP status of each spec error code (§8.9)', () => {
+  // The spec's table (digest §8.5 and §7.3 item 6).
+  const SPEC: Record<string, number> = {
+    invalid_request: 400,
+    invalid_trust_anchor: 404,
+    not_found: 404,
+    invalid_trust_chain: 400,
+    invalid_metadata: 400,
+    unsupported_parameter: 400,
+    temporarily_unavailable: 503,
+    server_error: 500,
+  };
+  for (const code of FEDERATION_ERROR_CODES) {
+    it(`${code} → ${SPEC[code]}`, () => assert.equal(STATUS_BY_CODE[code], SPEC[code]));
+  }
+
+  it('answers federation errors with their code and description', () => {
+    const { status, body } = toErrorResponse(
+      new InvalidTrustChainError('broken', { reason: 'signature_invalid' }),
+    );
+    assert.equal(status, 400);
+    assert.deepEqual(body, { error: 'invalid_trust_chain', error_description: 'broken' });
+  });
+
+  it('never leaks details of unexpected errors', () => {
+    for (const error of [
+      new Error('secret path /etc/x'),
+      new ServerError('internal detail', { reason: 'statement_unavailable' }),
+    ]) {
+      const { status, body } = toErrorResponse(error);
+      assert.equal(status, 500);
+      assert.equal(body.error, 'server_error');
+      assert.doesNotMatch(body.error_description, /secret|internal detail/);
+    }
+  });
+});
