@@ -16,7 +16,11 @@ describe('README', () => {
         .split('\n')
         .map((line) => line.replace(/\s*\|\s*/g, '|'))
         .find((line) => line.startsWith(`|\`${name}\`|`));
-      assert.equal(row?.split('|')[2], `\`${defaultValue}\``, `${name} with default ${defaultValue}`);
+      assert.equal(
+        row?.split('|')[2],
+        `\`${defaultValue}\``,
+        `${name} with default ${defaultValue}`,
+      );
     }
   });
 
