@@ -10,6 +10,21 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../support/paths.js';
 
+const ANCHOR_FILE = JSON.stringify({
+  entity_id: 'https://ta.example.org',
+  jwks: {
+    keys: [
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        kid: 'k1',
+        x: 'WKn-ZIGevcwGIyyrzFoZNBdaq9_TsqzGl96oc0CWuis',
+        y: 'y77t-RvAHRKTsSGdIYUfweuOvwrvDD-Q3Hv5J0fSKbE',
+      },
+    ],
+  },
+});
+
 interface Exit {
   readonly code: number | null;
   readonly stdout: string;
@@ -38,7 +53,7 @@ function run(script: string, env: Record<string, string>, timeoutMs = 20_000): P
 }
 
 describe('npm start (dist/src/main.js)', () => {
-  it('answers /healthz once listening and stops cleanly on SIGTERM', async () => {
+  it('answers /healthz once listening, reloads trust anchors on SIGHUP and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anchors-'));
     const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/main.js')], {
       env: {
@@ -65,6 +80,15 @@ describe('npm start (dist/src/main.js)', () => {
       assert.equal((await fetch(`${url}/healthz`)).status, 200);
       // No anchor configured: alive but not ready.
       assert.equal((await fetch(`${url}/readyz`)).status, 503);
+      // SIGHUP reloads the trust anchors folder.
+      writeFileSync(join(dir, 'ta.json'), ANCHOR_FILE);
+      child.kill('SIGHUP');
+      let ready = 503;
+      for (let attempt = 0; attempt < 50 && ready !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ready = (await fetch(`${url}/readyz`)).status;
+      }
+      assert.equal(ready, 200);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
