@@ -105,17 +105,21 @@ export class TrustChainResolver {
   /** Discovers, validates and chooses a trust chain for `request.subject`. */
   async resolve(request: ResolutionRequest): Promise<ResolutionOutcome> {
     const fetches: FetchTrace[] = [];
+    let finished = false;
     const anchorIds = request.trustAnchors.map((anchor) => anchor.entity_id);
     const trace = (
       branches: BranchReport[],
       chosen?: ResolutionTrace['chosen'],
-    ): ResolutionTrace => ({
-      subject: request.subject,
-      trustAnchors: anchorIds,
-      fetches,
-      branches,
-      ...(chosen === undefined ? {} : { chosen }),
-    });
+    ): ResolutionTrace => {
+      finished = true;
+      return {
+        subject: request.subject,
+        trustAnchors: anchorIds,
+        fetches: [...fetches],
+        branches,
+        ...(chosen === undefined ? {} : { chosen }),
+      };
+    };
     const validation: TrustChainOptions = { ...this.#options.validation, now: request.now };
 
     let discovered;
@@ -131,7 +135,10 @@ export class TrustChainResolver {
           source: this.#options.source,
           ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
           ...(this.#options.validation === undefined ? {} : { decode: this.#options.validation }),
-          onFetch: (fetch) => fetches.push(fetch),
+          // A prefetch still running when the resolution ends is not part of its trace.
+          onFetch: (fetch) => {
+            if (!finished) fetches.push(fetch);
+          },
           // §3.2 steps 7, 8, 12 for every configuration used, including those of superiors.
           acceptConfiguration: async (configuration) => {
             validateStatementTime(configuration, validation);

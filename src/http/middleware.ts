@@ -5,25 +5,29 @@ import { FederationError } from '../federation/errors.js';
 import type { Logger } from '../infrastructure/logger.js';
 import { RETRY_AFTER_SECONDS, toErrorResponse } from './error-mapping.js';
 
-/** Gives every request an id (echoed in `X-Request-Id`) and logs its completion. */
+/** Gives every request an id (echoed in `X-Request-Id`) and logs its completion at debug. */
 export function requestLogging(logger: Logger) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const reqId = randomUUID();
-    const started = performance.now();
-    ctx.state['log'] = logger.child({ reqId });
+    ctx.state['reqId'] = reqId;
     ctx.set('X-Request-Id', reqId);
+    // The child logger is made only when something is logged: the warm path stays cheap.
+    if (!logger.isLevelEnabled('debug')) return next();
+    const started = performance.now();
     try {
       await next();
     } finally {
-      ctx.state['log']?.debug(
-        {
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.status,
-          ms: Math.round(performance.now() - started),
-        },
-        'request',
-      );
+      logger
+        .child({ reqId })
+        .debug(
+          {
+            method: ctx.method,
+            path: ctx.path,
+            status: ctx.status,
+            ms: Math.round(performance.now() - started),
+          },
+          'request',
+        );
     }
   };
 }
@@ -35,7 +39,7 @@ export function errorBoundary(logger: Logger) {
       await next();
     } catch (error) {
       const { status, body } = toErrorResponse(error);
-      const log: Logger = ctx.state['log'] ?? logger;
+      const log = logger.child({ reqId: ctx.state['reqId'] });
       if (
         status >= 500 &&
         !(error instanceof FederationError && error.code === 'temporarily_unavailable')
