@@ -199,3 +199,22 @@ describe('bounds', () => {
     }
   });
 });
+
+describe('round trips', () => {
+  it('fetches the requested anchor configuration together with the subject configuration', async () => {
+    const h = await startHarness(threeLevel(), ['ta']);
+    try {
+      h.testbed.setLatency(30);
+      assert.equal((await h.get('/resolve', h.query('op'))).status, 200);
+      const arrival = (entity: string) =>
+        h.testbed.requests
+          .entries()
+          .find((entry) => entry.entity === entity && entry.kind === 'configuration')?.at ?? NaN;
+      // inter is known only once op's configuration has answered; ta is known from the request.
+      assert.ok(arrival('ta') < arrival('inter'), 'ta was requested before inter became known');
+      assert.equal(h.testbed.requests.count({ entity: 'ta', kind: 'configuration' }), 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
