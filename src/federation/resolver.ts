@@ -142,7 +142,11 @@ export class TrustChainResolver {
           // §3.2 steps 7, 8, 12 for every configuration used, including those of superiors.
           acceptConfiguration: async (configuration) => {
             validateStatementTime(configuration, validation);
-            await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
+            // A requested anchor's configuration is verified with its pinned keys when its chain
+            // is validated (§10.2), which names a failure anchor_keys_mismatch.
+            if (!anchorIds.includes(configuration.claims.sub)) {
+              await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
+            }
           },
         },
       );
