@@ -8,6 +8,7 @@ import {
   FederationError,
   InvalidMetadataError,
   InvalidTrustChainError,
+  NotFoundError,
   ServerError,
   TemporarilyUnavailableError,
   type FailureDetail,
@@ -151,10 +152,7 @@ export class TrustChainResolver {
         },
       );
     } catch (error) {
-      const failure =
-        error instanceof FederationError
-          ? error.withLocation({ statementIndex: 0 })
-          : toFederationError(error);
+      const failure = subjectFailure(error);
       return {
         ok: false,
         error: failure,
@@ -261,6 +259,29 @@ export class TrustChainResolver {
       { reason, section: section ?? '§10.1', ...location },
     );
   }
+}
+
+/**
+ * The error for a subject whose own configuration failed (§8.3.2 errors, architecture §5): one
+ * that could not be retrieved is `not_found`, unless only time ran out (a retry may succeed);
+ * one that was retrieved but is unusable keeps its own code (`invalid_trust_chain`, …).
+ */
+function subjectFailure(error: unknown): FederationError {
+  const failure = toFederationError(error);
+  const timedOut = failure.reason === 'upstream_timeout' || failure.reason === 'deadline_exceeded';
+  if (failure instanceof TemporarilyUnavailableError && !timedOut) {
+    return new NotFoundError(
+      `the Entity Configuration of the subject cannot be retrieved (${failure.reason})`,
+      {
+        ...failure.location,
+        reason: failure.reason,
+        statementIndex: 0,
+        ...(failure.section === undefined ? {} : { section: failure.section }),
+        cause: failure,
+      },
+    );
+  }
+  return failure.withLocation({ statementIndex: 0 });
 }
 
 function withAnchor(candidate: CandidateChain) {

@@ -17,17 +17,15 @@ export function requestLogging(logger: Logger) {
     try {
       await next();
     } finally {
-      logger
-        .child({ reqId })
-        .debug(
-          {
-            method: ctx.method,
-            path: ctx.path,
-            status: ctx.status,
-            ms: Math.round(performance.now() - started),
-          },
-          'request',
-        );
+      logger.child({ reqId }).debug(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     }
   };
 }

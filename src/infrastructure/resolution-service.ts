@@ -100,6 +100,7 @@ export class ResolutionService {
     const cached = this.#entries.get(key);
     if (cached !== undefined && cached.expiresAt > now) {
       this.#deps.metrics?.cacheLookup('resolutions', true);
+      this.#deps.metrics?.resolutions.inc({ outcome: 'cached' });
       this.#maybeRefresh(key, query.subject, anchors, cached, now);
       return { outcome: cached.outcome, cached: true, resolvedAt: cached.resolvedAt };
     }

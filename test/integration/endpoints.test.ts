@@ -140,6 +140,7 @@ describe('JSON API, discovery and operations', () => {
     await h.get('/resolve', h.query('op'));
     const text = await (await h.get('/metrics')).text();
     assert.match(text, /resolver_resolutions_total\{outcome="resolved"\} [1-9]/);
+    assert.match(text, /resolver_resolutions_total\{outcome="cached"\} [1-9]/);
     assert.match(text, /resolver_upstream_fetches_total\{result="200"\} [1-9]/);
     assert.match(text, /resolver_cache_hits_total\{cache="resolutions"\} [1-9]/);
     assert.match(text, /resolver_cache_entries\{cache="statements"\} [1-9]/);

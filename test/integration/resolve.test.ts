@@ -173,6 +173,29 @@ describe('§8.3 /resolve', () => {
       assert.deepEqual([failure.status, failure.error], [404, 'not_found']);
     });
 
+    it('404 not_found when the subject answers its configuration URL with an error status; 503 when it times out', async () => {
+      const local = await startHarness(threeLevel(), ['ta'], {
+        FETCH_TIMEOUT_MS: '200',
+        NEGATIVE_CACHE_TTL_SECONDS: '0',
+      });
+      try {
+        for (const status of [500, 403, 404]) {
+          local.testbed.setFaults({ entity: 'op' }, { status });
+          const failure = await errorOf(await local.get('/resolve', local.query('op')));
+          assert.deepEqual(
+            [failure.status, failure.error],
+            [404, 'not_found'],
+            `upstream ${status}`,
+          );
+        }
+        local.testbed.setFaults({ entity: 'op' }, { delayMs: 1000 });
+        const slow = await errorOf(await local.get('/resolve', local.query('op')));
+        assert.deepEqual([slow.status, slow.error], [503, 'temporarily_unavailable']);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('400 invalid_metadata when the chain is valid but its policy rejects the metadata', async () => {
       const topology: Topology = {
         entities: [{ name: 'ta' }, { name: 'op', authorityHints: ['ta'], metadata: OP_METADATA }],
