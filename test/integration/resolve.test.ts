@@ -308,3 +308,38 @@ describe('loops and dead ends', () => {
     assert.equal(new Set(paths).size, paths.length);
   });
 });
+
+describe('a diamond: two paths through one shared intermediate', () => {
+  const topology: Topology = {
+    entities: [
+      { name: 'ta' },
+      { name: 'c', authorityHints: ['ta'] },
+      { name: 'a', authorityHints: ['c'] },
+      { name: 'b', authorityHints: ['c'] },
+      { name: 'leaf', authorityHints: ['b', 'a'], metadata: OP_METADATA },
+    ],
+  };
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(topology, ['ta']);
+  });
+  after(() => h.close());
+
+  it('fetches the shared statements once and chooses the lexically smallest of two equal paths', async () => {
+    const explain = (await (await h.get('/api/v1/explain', h.query('leaf'))).json()) as {
+      chosen: { trust_chain: string[] };
+      branches: Array<{ path: string[]; status: string }>;
+    };
+    const id = (name: string) => h.testbed.entityId(name);
+    assert.deepEqual(explain.chosen.trust_chain, [id('leaf'), id('a'), id('c'), id('ta')]);
+    assert.deepEqual(
+      explain.branches.map((branch) => branch.status).sort(),
+      ['valid', 'valid'],
+      'explain validates every candidate',
+    );
+    const paths = h.testbed.requests.entries().map((entry) => entry.path);
+    assert.equal(new Set(paths).size, paths.length, 'no statement fetched twice');
+    assert.equal(h.testbed.requests.count({ entity: 'c', kind: 'configuration' }), 1);
+    assert.equal(h.testbed.requests.count({ entity: 'ta', kind: 'fetch' }), 1);
+  });
+});
