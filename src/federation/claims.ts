@@ -15,7 +15,6 @@ import type {
   Jwk,
   JwkSet,
   NamingConstraints,
-  TrustMarkEntry,
   TrustMarkOwner,
 } from './types.js';
 
@@ -243,46 +242,16 @@ function assertCrit(claims: JsonObject, options: ClaimOptions): string[] | undef
   return crit;
 }
 
-/** Decodes the claims of a compact JWS without verifying it, or `undefined` when malformed. */
-function peekJwtClaims(jwt: string): JsonObject | undefined {
-  const parts = jwt.split('.');
-  if (parts.length !== 3 || parts[1] === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    return isPlainObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** §3.2 step 20: `trust_marks` syntax, with outer and inner `trust_mark_type` equal. */
-function assertTrustMarks(value: unknown): TrustMarkEntry[] {
-  const section = '§3.1.2';
+/**
+ * §3.2 step 20: `trust_marks` is an array. Each entry is checked when the mark is verified
+ * (trust-marks.ts): a malformed or untrusted mark is left out of the result (§8.3.2), it does not
+ * invalidate the subject's whole configuration.
+ */
+function assertTrustMarks(value: unknown): readonly unknown[] {
   if (!Array.isArray(value)) {
-    throw invalid('claim_invalid', 'trust_marks', '"trust_marks" must be an array', section);
+    throw invalid('claim_invalid', 'trust_marks', '"trust_marks" must be an array', '§3.1.2');
   }
-  return value.map((entry, index): TrustMarkEntry => {
-    const type = isPlainObject(entry) ? getOwn(entry, 'trust_mark_type') : undefined;
-    const mark = isPlainObject(entry) ? getOwn(entry, 'trust_mark') : undefined;
-    if (!isPlainObject(entry) || !isNonEmptyString(type) || !isNonEmptyString(mark)) {
-      throw invalid(
-        'claim_invalid',
-        'trust_marks',
-        `"trust_marks[${index}]" must be an object with string "trust_mark_type" and "trust_mark"`,
-        section,
-      );
-    }
-    const inner = peekJwtClaims(mark);
-    if (inner === undefined || getOwn(inner, 'trust_mark_type') !== type) {
-      throw invalid(
-        'claim_invalid',
-        'trust_marks',
-        `"trust_marks[${index}].trust_mark_type" does not match the trust mark JWT`,
-        section,
-      );
-    }
-    return { ...entry, trust_mark_type: type, trust_mark: mark };
-  });
+  return value;
 }
 
 function assertTrustMarkIssuers(

@@ -4,27 +4,16 @@
  */
 import { compactVerify, errors as joseErrors } from 'jose';
 import { assertEntityStatementClaims, type ClaimOptions } from './claims.js';
-import {
-  CORE_LIMITS,
-  DEFAULT_SIGNING_ALGORITHMS,
-  FORBIDDEN_ALGORITHM_PATTERN,
-  JWT_TYPES,
-} from './constants.js';
+import { FORBIDDEN_ALGORITHM_PATTERN, JWT_TYPES } from './constants.js';
 import { FederationError, InvalidTrustChainError } from './errors.js';
-import {
-  exceedsJsonDepth,
-  getOwn,
-  isNonEmptyString,
-  isPlainObject,
-  type JsonObject,
-} from './json.js';
+import { decodeJws } from './jws.js';
 import { KeyImportCache, keyFingerprint } from './key-cache.js';
 import type { VerificationCache } from './ports.js';
-import type { DecodedEntityStatement, EntityStatementHeader, Jwk, JwkSet } from './types.js';
+import type { DecodedEntityStatement, Jwk, JwkSet } from './types.js';
 
 /** Options for decoding an Entity Statement. */
 export interface DecodeOptions extends ClaimOptions {
-  /** Accepted `alg` values; default {@link DEFAULT_SIGNING_ALGORITHMS}. `none` and HMAC never. */
+  /** Accepted `alg` values; default DEFAULT_SIGNING_ALGORITHMS. `none` and HMAC never. */
   readonly allowedAlgorithms?: readonly string[];
   /** Largest compact JWS accepted, in characters. */
   readonly maxStatementLength?: number;
@@ -40,14 +29,6 @@ export interface TimeOptions {
 
 /** Default clock-skew leeway, in seconds. */
 export const DEFAULT_CLOCK_SKEW = 60;
-
-/** JWS header parameters that MUST NOT appear on an Entity Statement (§4.3, §4.4). */
-const FORBIDDEN_HEADER_PARAMETERS = ['trust_chain', 'peer_trust_chain'] as const;
-
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-/** Strict UTF-8: a statement with invalid byte sequences is malformed, not repaired. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Checks a list of signing algorithms for use in the allow-list: asymmetric only, never `none` or
@@ -71,83 +52,6 @@ export function assertSigningAlgorithms(algorithms: readonly string[]): readonly
   return algorithms;
 }
 
-function malformed(message: string): InvalidTrustChainError {
-  return new InvalidTrustChainError(message, { reason: 'statement_malformed', section: '§1.1' });
-}
-
-function decodeJsonPart(part: string, what: string): JsonObject {
-  if (!BASE64URL.test(part)) throw malformed(`the JWS ${what} is not base64url`);
-  let parsed: unknown;
-  try {
-    const text = UTF8.decode(Buffer.from(part, 'base64url'));
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidTrustChainError(`the JWS ${what} is not UTF-8 JSON`, {
-      reason: 'statement_malformed',
-      section: '§1.1',
-      cause,
-    });
-  }
-  if (!isPlainObject(parsed)) throw malformed(`the JWS ${what} is not a JSON object`);
-  if (exceedsJsonDepth(parsed, CORE_LIMITS.maxJsonDepth)) {
-    throw malformed(`the JWS ${what} nests deeper than ${CORE_LIMITS.maxJsonDepth} levels`);
-  }
-  return parsed;
-}
-
-/** §3.2 steps 1–3, 11 (kid presence), §4.3: narrows the protected header. */
-function assertHeader(header: JsonObject, options: DecodeOptions): EntityStatementHeader {
-  const typ = getOwn(header, 'typ');
-  if (typ !== JWT_TYPES.entityStatement) {
-    throw new InvalidTrustChainError(
-      typ === undefined
-        ? `the "typ" header is missing; it must be "${JWT_TYPES.entityStatement}"`
-        : `the "typ" header is ${JSON.stringify(typ)}; it must be "${JWT_TYPES.entityStatement}"`,
-      { reason: 'typ_invalid', claim: 'typ', section: '§3.2' },
-    );
-  }
-  const alg = getOwn(header, 'alg');
-  const allowed = options.allowedAlgorithms ?? DEFAULT_SIGNING_ALGORITHMS;
-  if (typeof alg !== 'string' || FORBIDDEN_ALGORITHM_PATTERN.test(alg) || !allowed.includes(alg)) {
-    throw new InvalidTrustChainError(`the algorithm ${JSON.stringify(alg)} is not accepted`, {
-      reason: 'alg_not_allowed',
-      claim: 'alg',
-      section: '§3.2',
-    });
-  }
-  const kid = getOwn(header, 'kid');
-  if (!isNonEmptyString(kid)) {
-    throw new InvalidTrustChainError(
-      'the "kid" header is required and must be a non-empty string',
-      {
-        reason: 'kid_missing',
-        claim: 'kid',
-        section: '§1.1',
-      },
-    );
-  }
-  for (const parameter of FORBIDDEN_HEADER_PARAMETERS) {
-    if (getOwn(header, parameter) !== undefined) {
-      throw new InvalidTrustChainError(
-        `the "${parameter}" header parameter is not allowed on an Entity Statement`,
-        { reason: 'header_not_allowed', claim: parameter, section: '§4.3' },
-      );
-    }
-  }
-  // RFC 7515 §4.1.11: we implement no JWS extension, so any critical header is not understood.
-  if (getOwn(header, 'crit') !== undefined) {
-    throw new InvalidTrustChainError(
-      'the JWS "crit" header names extensions that are not understood',
-      {
-        reason: 'crit_not_understood',
-        claim: 'crit',
-        section: '§3.2',
-      },
-    );
-  }
-  return { ...header, typ, alg, kid };
-}
-
 /**
  * Decodes an Entity Statement without trusting it: compact JWS only, `typ`, `alg` allow-list,
  * `kid`, and every claim's presence, type and placement (§3.2). Does not check time or signature.
@@ -156,31 +60,17 @@ export function decodeEntityStatement(
   jwt: unknown,
   options: DecodeOptions = {},
 ): DecodedEntityStatement {
-  if (typeof jwt !== 'string') throw malformed('an Entity Statement must be a compact JWS string');
-  const limit = options.maxStatementLength ?? CORE_LIMITS.maxStatementLength;
-  if (jwt.length > limit) {
-    throw new InvalidTrustChainError(
-      `the statement is ${jwt.length} characters, over the limit of ${limit}`,
-      {
-        reason: 'statement_too_large',
-        section: '§1.1',
-      },
-    );
-  }
-  const parts = jwt.split('.');
-  // §1.1: only the JWS Compact Serialization; five parts would be JWE, which carries no signature.
-  if (parts.length !== 3)
-    throw malformed('an Entity Statement must be a JWS in compact serialization');
-  const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
-  if (signaturePart.length === 0 || !BASE64URL.test(signaturePart)) {
-    throw malformed('the JWS signature is missing or not base64url');
-  }
-  const header = assertHeader(decodeJsonPart(headerPart, 'header'), options);
-  const { claims, kind } = assertEntityStatementClaims(
-    decodeJsonPart(payloadPart, 'payload'),
-    options,
-  );
-  return { jwt, header, claims, kind };
+  const decoded = decodeJws(jwt, {
+    typ: [JWT_TYPES.entityStatement],
+    allowedAlgorithms: options.allowedAlgorithms,
+    maxLength: options.maxStatementLength,
+    // §4.3, §4.4: these header parameters MUST NOT appear on Entity Statements.
+    forbiddenHeaders: ['trust_chain', 'peer_trust_chain'],
+    what: 'Entity Statement',
+    section: '§3.2',
+  });
+  const { claims, kind } = assertEntityStatementClaims(decoded.payload, options);
+  return { jwt: decoded.jwt, header: decoded.header, claims, kind };
 }
 
 function isoTime(seconds: number): string {

@@ -88,6 +88,15 @@ export type FailureReason =
   | 'subject_unavailable'
   | 'entity_type_not_found'
   | 'overloaded'
+  // trust marks (§7, §8.3.2, §8.4)
+  | 'trust_mark_type_not_recognized'
+  | 'trust_mark_issuer_not_trusted'
+  | 'delegation_missing'
+  | 'delegation_invalid'
+  | 'trust_mark_status_not_active'
+  | 'trust_mark_status_unavailable'
+  | 'issuer_chain_invalid'
+  | 'trust_mark_not_found'
   // request parameters
   | 'parameter_missing'
   | 'parameter_invalid'

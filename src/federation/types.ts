@@ -60,7 +60,8 @@ export interface EntityStatementClaims {
   readonly crit?: readonly string[];
   readonly authority_hints?: readonly string[];
   readonly trust_anchor_hints?: readonly string[];
-  readonly trust_marks?: readonly TrustMarkEntry[];
+  /** Raw entries; each is checked when its mark is verified (trust-marks.ts). */
+  readonly trust_marks?: readonly unknown[];
   readonly trust_mark_issuers?: { readonly [trustMarkType: string]: readonly string[] };
   readonly trust_mark_owners?: { readonly [trustMarkType: string]: TrustMarkOwner };
   readonly constraints?: Constraints;
