@@ -21,6 +21,7 @@ import { JwksSigner } from './infrastructure/signing-keys.js';
 import { CachingStatementSource } from './infrastructure/statements/caching-statement-source.js';
 import { HttpStatementSource } from './infrastructure/statements/http-statement-source.js';
 import { TrustAnchorStore } from './infrastructure/trust-anchor-store.js';
+import { TrustMarkService } from './infrastructure/trust-mark-service.js';
 import { LruVerificationCache } from './infrastructure/verification-cache.js';
 import { TOKENS } from './tokens.js';
 
@@ -120,10 +121,30 @@ export async function buildContainer(
         }),
     ),
   });
+  container.register(TOKENS.TrustMarkService, {
+    useFactory: instanceCachingFactory(
+      (c) =>
+        new TrustMarkService(c.resolve(TOKENS.HttpFetcher), c.resolve(TOKENS.Clock), {
+          verification: {
+            allowHttp: config.allowInsecureHttp,
+            allowedAlgorithms: config.signingAlgorithms,
+            clockSkew: config.clockSkewSeconds,
+            extraTrustMarkTypes: config.trustMarkTyps,
+            legacyClaimNames: config.acceptLegacyTrustMarkClaims,
+            keyCache: c.resolve(TOKENS.KeyImportCache),
+            verifiedSignatures: c.resolve(TOKENS.VerificationCache),
+          },
+          statusCheck: config.trustMarkStatusCheck,
+          statusCacheSeconds: config.trustMarkStatusCacheSeconds,
+          statusCacheMaxEntries: config.statementCacheMaxEntries,
+        }),
+    ),
+  });
   container.register(TOKENS.ResolutionService, {
     useFactory: instanceCachingFactory(
       (c) =>
         new ResolutionService({
+          trustMarks: c.resolve(TOKENS.TrustMarkService),
           resolver: c.resolve(TOKENS.TrustChainResolver),
           anchors: c.resolve(TOKENS.TrustAnchorStore),
           clock: c.resolve(TOKENS.Clock),

@@ -9,6 +9,7 @@ import type { Metrics } from './infrastructure/metrics.js';
 import type { ResolutionService } from './infrastructure/resolution-service.js';
 import type { ResponseSigner } from './infrastructure/response-signing.js';
 import type { TrustAnchorStore } from './infrastructure/trust-anchor-store.js';
+import type { TrustMarkService } from './infrastructure/trust-mark-service.js';
 import type { KeyImportCache } from './federation/key-cache.js';
 
 function token<T>(name: string): InjectionToken<T> {
@@ -30,4 +31,5 @@ export const TOKENS = {
   TrustChainResolver: token<TrustChainResolver>('TrustChainResolver'),
   ResolutionService: token<ResolutionService>('ResolutionService'),
   ResponseSigner: token<ResponseSigner>('ResponseSigner'),
+  TrustMarkService: token<TrustMarkService>('TrustMarkService'),
 } as const;

@@ -7,6 +7,7 @@ import {
   FORBIDDEN_ALGORITHM_PATTERN,
 } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
+import { STATUS_CHECK_MODES, type StatusCheckMode } from '../infrastructure/trust-mark-service.js';
 
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,6 +45,10 @@ export interface Config {
   readonly resolutionCacheMaxEntries: number;
   readonly negativeCacheTtlSeconds: number;
   readonly refreshAheadSeconds: number;
+  readonly trustMarkStatusCheck: StatusCheckMode;
+  readonly trustMarkStatusCacheSeconds: number;
+  readonly trustMarkTyps: readonly string[];
+  readonly acceptLegacyTrustMarkClaims: boolean;
 }
 
 /** A setting that cannot be used; the message names the variable. */
@@ -110,6 +115,22 @@ export const SETTINGS = {
     '60',
     'refresh a cached resolution in the background when it is served this close to expiry',
   ],
+  TRUST_MARK_STATUS_CHECK: [
+    'when-no-exp',
+    `when to ask a trust mark issuer's status endpoint: ${STATUS_CHECK_MODES.join(', ')}`,
+  ],
+  TRUST_MARK_STATUS_CACHE_SECONDS: [
+    '60',
+    'how long a status answer is reused; trust marks are re-evaluated at least this often',
+  ],
+  TRUST_MARK_TYPS: [
+    '(none)',
+    'comma-separated JWT typ values accepted for trust marks besides trust-mark+jwt',
+  ],
+  ACCEPT_LEGACY_TRUST_MARK_CLAIMS: [
+    'false',
+    'also read the draft claim names trust_mark_id and id as trust_mark_type',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -148,6 +169,24 @@ function entityIdList(env: Env, name: keyof typeof SETTINGS, allowHttp: boolean)
       throw new ConfigError(name, `${JSON.stringify(id)} is not an Entity Identifier`);
   }
   return ids;
+}
+
+function statusCheckMode(env: Env): StatusCheckMode {
+  const raw = read(env, 'TRUST_MARK_STATUS_CHECK') ?? SETTINGS.TRUST_MARK_STATUS_CHECK[0];
+  const mode = STATUS_CHECK_MODES.find((candidate) => candidate === raw);
+  if (mode === undefined)
+    throw new ConfigError(
+      'TRUST_MARK_STATUS_CHECK',
+      `must be one of ${STATUS_CHECK_MODES.join(', ')}`,
+    );
+  return mode;
+}
+
+function list(env: Env, name: keyof typeof SETTINGS): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }
 
 /** Reads and validates the configuration; throws {@link ConfigError} naming the bad variable. */
@@ -204,6 +243,10 @@ export function loadConfig(env: Env): Config {
     resolutionCacheMaxEntries: integer(env, 'RESOLUTION_CACHE_MAX_ENTRIES', 1, 10_000_000),
     negativeCacheTtlSeconds: integer(env, 'NEGATIVE_CACHE_TTL_SECONDS', 0, 3600),
     refreshAheadSeconds: integer(env, 'REFRESH_AHEAD_SECONDS', 0, 86_400),
+    trustMarkStatusCheck: statusCheckMode(env),
+    trustMarkStatusCacheSeconds: integer(env, 'TRUST_MARK_STATUS_CACHE_SECONDS', 1, 86_400),
+    trustMarkTyps: list(env, 'TRUST_MARK_TYPS'),
+    acceptLegacyTrustMarkClaims: boolean(env, 'ACCEPT_LEGACY_TRUST_MARK_CLAIMS'),
   };
   return Object.freeze(config);
 }

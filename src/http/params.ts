@@ -89,3 +89,28 @@ export function parseResolveParams(
   }
   return { subject, trustAnchors, entityTypes };
 }
+
+/**
+ * `trust_mark_type` values of the JSON API's filter (may be repeated; every one must be held).
+ * `trust_mark_id` (drafts up to 42) is accepted as an alias.
+ */
+export function parseTrustMarkTypes(query: string): readonly string[] {
+  const types = [
+    ...new Set(values(new URLSearchParams(query), 'trust_mark_type', 'trust_mark_id')),
+  ];
+  if (types.length > PARAMETER_LIMITS.maxEntityTypes) {
+    throw invalid(
+      `at most ${PARAMETER_LIMITS.maxEntityTypes} trust_mark_type values are accepted`,
+      'too_many_parameters',
+      'trust_mark_type',
+    );
+  }
+  if (!types.every((type) => type.length > 0 && type.length <= 2048)) {
+    throw invalid(
+      'a trust_mark_type value is empty or too long',
+      'parameter_invalid',
+      'trust_mark_type',
+    );
+  }
+  return types;
+}

@@ -17,6 +17,7 @@ import type { TrustAnchor } from '../federation/types.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { TrustAnchorStore } from './trust-anchor-store.js';
+import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
 
 /** What is asked: a subject and the requested Trust Anchors in order of preference. */
 export interface ResolutionQuery {
@@ -31,6 +32,8 @@ export interface ServedResolution {
   readonly cached: boolean;
   /** When the resolution was computed (seconds). */
   readonly resolvedAt: number;
+  /** The subject's trust marks under the chosen anchor, when marks are evaluated. */
+  readonly trustMarks?: TrustMarkReport;
 }
 
 /** Settings of {@link ResolutionService}. */
@@ -50,10 +53,14 @@ export interface ResolutionServiceDependencies {
   readonly options: ResolutionServiceOptions;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
+  /** Evaluates trust marks of resolved subjects; without it no marks are reported. */
+  readonly trustMarks?: TrustMarkService;
 }
 
 interface Entry {
   readonly outcome: ResolutionOutcome;
+  /** Trust marks of the resolved subject, evaluated on first use and again when they run out. */
+  marks?: { readonly report: Promise<TrustMarkReport>; validUntil: number };
   readonly resolvedAt: number;
   /** Seconds since the epoch after which the entry must not be served. */
   readonly expiresAt: number;
@@ -92,33 +99,84 @@ export class ResolutionService {
     return anchors;
   }
 
-  /** Resolves `query`, from the cache when a valid entry exists. */
+  /** Resolves `query`, from the cache when a valid entry exists, with its verified trust marks. */
   async resolve(query: ResolutionQuery): Promise<ServedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
-    const key = this.#key(query.subject, anchors);
+    const { entry, cached } = await this.#entry(query.subject, anchors);
+    const trustMarks = await this.#trustMarks(entry);
+    return {
+      outcome: entry.outcome,
+      cached,
+      resolvedAt: entry.resolvedAt,
+      ...(trustMarks === undefined ? {} : { trustMarks }),
+    };
+  }
+
+  /**
+   * A fresh, exhaustive resolution for diagnostics: every candidate chain is validated and every
+   * trust mark reported. Statement caches still apply (the trace says which fetches were cache
+   * hits); the result is not cached.
+   */
+  async explain(
+    query: ResolutionQuery,
+  ): Promise<{ outcome: ResolutionOutcome; trustMarks?: TrustMarkReport }> {
+    const anchors = this.configuredAnchors(query.trustAnchors);
+    const outcome = await this.#withLimits(() =>
+      this.#run(query.subject, anchors, { exhaustive: true, refresh: false }),
+    );
+    if (!outcome.ok || this.#deps.trustMarks === undefined) return { outcome };
+    return {
+      outcome,
+      trustMarks: await this.#deps.trustMarks.evaluate(outcome.chain, this.#resolveIssuer),
+    };
+  }
+
+  /** The cache entry of a query: a valid cached one, or a new (shared) resolution. */
+  async #entry(
+    subject: string,
+    anchors: readonly TrustAnchor[],
+  ): Promise<{ entry: Entry; cached: boolean }> {
+    const key = this.#key(subject, anchors);
     const now = this.#deps.clock.now();
     const cached = this.#entries.get(key);
     if (cached !== undefined && cached.expiresAt > now) {
       this.#deps.metrics?.cacheLookup('resolutions', true);
       this.#deps.metrics?.resolutions.inc({ outcome: 'cached' });
-      this.#maybeRefresh(key, query.subject, anchors, cached, now);
-      return { outcome: cached.outcome, cached: true, resolvedAt: cached.resolvedAt };
+      this.#maybeRefresh(key, subject, anchors, cached, now);
+      return { entry: cached, cached: true };
     }
     if (cached !== undefined) this.#entries.delete(key);
     this.#deps.metrics?.cacheLookup('resolutions', false);
-    const entry = await this.#resolveShared(key, query.subject, anchors, false);
-    return { outcome: entry.outcome, cached: false, resolvedAt: entry.resolvedAt };
+    return { entry: await this.#resolveShared(key, subject, anchors, false), cached: false };
   }
 
   /**
-   * A fresh, exhaustive resolution for diagnostics: every candidate chain is validated. Statement
-   * caches still apply (the trace says which fetches were cache hits); the result is not cached.
+   * §7.3 step 0: a mark issuer's chain to the subject's Trust Anchor, through the same cache. Only
+   * chains are resolved here, never the issuer's own marks, so marks cannot recurse.
    */
-  async explain(query: ResolutionQuery): Promise<ResolutionOutcome> {
-    const anchors = this.configuredAnchors(query.trustAnchors);
-    return this.#withLimits(() =>
-      this.#run(query.subject, anchors, { exhaustive: true, refresh: false }),
-    );
+  readonly #resolveIssuer: IssuerResolver = async (issuer, trustAnchor) => {
+    const { entry } = await this.#entry(issuer, this.configuredAnchors([trustAnchor]));
+    if (!entry.outcome.ok) throw entry.outcome.error;
+    return entry.outcome.chain;
+  };
+
+  /** The trust mark report of a resolved entry, computed once and again when it runs out. */
+  #trustMarks(entry: Entry): Promise<TrustMarkReport> | undefined {
+    const service = this.#deps.trustMarks;
+    if (service === undefined || !entry.outcome.ok) return undefined;
+    const now = this.#deps.clock.now();
+    if (entry.marks === undefined || entry.marks.validUntil <= now) {
+      const memo = {
+        report: service.evaluate(entry.outcome.chain, this.#resolveIssuer),
+        validUntil: Infinity,
+      };
+      memo.report.then(
+        (report) => (memo.validUntil = report.validUntil),
+        () => (memo.validUntil = 0),
+      );
+      entry.marks = memo;
+    }
+    return entry.marks.report;
   }
 
   #key(subject: string, anchors: readonly TrustAnchor[]): string {

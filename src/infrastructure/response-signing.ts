@@ -7,6 +7,13 @@ import { JWT_TYPES } from '../federation/constants.js';
 import type { Clock, Signer } from '../federation/ports.js';
 import { buildResolveResponseClaims } from '../federation/resolve-response.js';
 import type { ResolvedTrustChain } from '../federation/types.js';
+import type { TrustMarkReport } from './trust-mark-service.js';
+
+/** A resolved subject as the endpoints answer it: the chain and its verified trust marks. */
+export interface ResolvedSubject {
+  readonly chain: ResolvedTrustChain;
+  readonly trustMarks?: TrustMarkReport;
+}
 
 /** What the resolver publishes about itself. */
 export interface ResolverIdentity {
@@ -27,7 +34,8 @@ export class ResponseSigner {
   readonly #signer: Signer;
   readonly #clock: Clock;
   readonly #identity: ResolverIdentity;
-  readonly #responses = new WeakMap<ResolvedTrustChain, Map<string, Promise<string>>>();
+  /** Keyed by the trust mark report when there is one (a new report means new content). */
+  readonly #responses = new WeakMap<object, Map<string, Promise<string>>>();
   #configuration: { readonly jwt: string; readonly exp: number } | undefined;
 
   constructor(signer: Signer, clock: Clock, identity: ResolverIdentity) {
@@ -73,10 +81,12 @@ export class ResponseSigner {
     return jwt;
   }
 
-  /** The signed resolve response for `chain` limited to `entityTypes` (§8.3.2). */
-  resolveResponse(chain: ResolvedTrustChain, entityTypes: readonly string[]): Promise<string> {
+  /** The signed resolve response for a resolution limited to `entityTypes` (§8.3.2). */
+  resolveResponse(resolution: ResolvedSubject, entityTypes: readonly string[]): Promise<string> {
+    const { chain, trustMarks } = resolution;
+    const owner: object = trustMarks ?? chain;
     const key = [...entityTypes].sort().join(' ');
-    let signed = this.#responses.get(chain);
+    let signed = this.#responses.get(owner);
     const cached = signed?.get(key);
     if (cached !== undefined) return cached;
     const claims = buildResolveResponseClaims({
@@ -84,12 +94,13 @@ export class ResponseSigner {
       chain,
       entityTypes,
       now: this.#clock.now(),
+      ...(trustMarks === undefined ? {} : { trustMarks: trustMarks.verified }),
     });
     // The pending signature is shared, so concurrent requests sign once and answer alike.
     const jwt = this.#signer.sign({ ...claims }, JWT_TYPES.resolveResponse);
     if (signed === undefined) {
       signed = new Map();
-      this.#responses.set(chain, signed);
+      this.#responses.set(owner, signed);
     }
     if (signed.size < RESPONSES_PER_CHAIN) {
       const entries = signed;

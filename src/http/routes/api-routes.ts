@@ -2,10 +2,13 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { FailureDetail } from '../../federation/errors.js';
-import { selectEntityTypes } from '../../federation/resolve-response.js';
+import { resolutionExpiry, selectEntityTypes } from '../../federation/resolve-response.js';
+import type { VerifiedTrustMark } from '../../federation/trust-marks.js';
+import type { TrustMarkReport } from '../../infrastructure/trust-mark-service.js';
+import { NotFoundError } from '../../federation/errors.js';
 import type { ResolutionOutcome } from '../../federation/resolver.js';
-import { parseResolveParams, type ResolveParams } from '../params.js';
-import type { RouteDependencies } from './resolution.js';
+import { parseResolveParams, parseTrustMarkTypes, type ResolveParams } from '../params.js';
+import { resolveSubject, type RouteDependencies } from './resolution.js';
 
 /** The §8.9-style error of a failed resolution, with the data that explains it. */
 function errorView(detail: FailureDetail) {
@@ -26,8 +29,35 @@ function errorView(detail: FailureDetail) {
   };
 }
 
-/** The explain document: every branch, every fetch, the choice and why. */
-function explainView(params: ResolveParams, used: readonly string[], outcome: ResolutionOutcome) {
+/** Verified marks as the JSON API shows them. */
+function verifiedView(marks: readonly VerifiedTrustMark[]) {
+  return marks.map((mark) => ({
+    trust_mark_type: mark.trust_mark_type,
+    iss: mark.iss,
+    ...(mark.exp === undefined ? {} : { exp: mark.exp }),
+    trust_mark: mark.trust_mark,
+  }));
+}
+
+/** Every mark of the subject: the verified ones, and the rejected ones with their reason. */
+function trustMarksView(report: TrustMarkReport) {
+  return {
+    verified: verifiedView(report.verified),
+    rejected: report.rejected.map((mark) => ({
+      ...(mark.trust_mark_type === undefined ? {} : { trust_mark_type: mark.trust_mark_type }),
+      ...(mark.iss === undefined || mark.iss === '' ? {} : { iss: mark.iss }),
+      failure: errorView(mark.failure),
+    })),
+  };
+}
+
+/** The explain document: every branch, every fetch, every trust mark, the choice and why. */
+function explainView(
+  params: ResolveParams,
+  used: readonly string[],
+  explained: { readonly outcome: ResolutionOutcome; readonly trustMarks?: TrustMarkReport },
+) {
+  const { outcome } = explained;
   const { trace } = outcome;
   return {
     sub: params.subject,
@@ -42,12 +72,16 @@ function explainView(params: ResolveParams, used: readonly string[], outcome: Re
           chosen: {
             trust_chain: outcome.chain.path,
             trust_anchor: outcome.chain.trustAnchor,
-            exp: outcome.chain.exp,
+            exp: resolutionExpiry(outcome.chain, explained.trustMarks?.verified ?? []),
+            chain_exp: outcome.chain.exp,
             why: trace.chosen?.reason,
           },
           metadata: selectEntityTypes(outcome.chain.metadata, params.entityTypes),
         }
       : { error: errorView(outcome.error.toDetail()) }),
+    ...(explained.trustMarks === undefined
+      ? {}
+      : { trust_marks: trustMarksView(explained.trustMarks) }),
     branches: trace.branches.map((branch) => ({
       path: branch.path,
       status: branch.status,
@@ -71,20 +105,32 @@ function explainView(params: ResolveParams, used: readonly string[], outcome: Re
 export function apiRoutes(router: Router, deps: RouteDependencies): void {
   router.get('/api/v1/resolve', async function resolveJson(ctx: Context) {
     const params = parseResolveParams(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
-    const served = await deps.resolutions.resolve({
-      subject: params.subject,
-      trustAnchors: params.trustAnchors,
-    });
-    if (!served.outcome.ok) throw served.outcome.error;
-    const { chain } = served.outcome;
+    const wantedMarks = parseTrustMarkTypes(ctx.querystring);
+    const resolved = await resolveSubject(deps, params);
+    const marks = resolved.trustMarks?.verified ?? [];
+    // The JSON API can filter subjects: each requested type must be held as a verified mark.
+    const missing = wantedMarks.filter(
+      (type) => !marks.some((mark) => mark.trust_mark_type === type),
+    );
+    if (missing.length > 0) {
+      throw new NotFoundError(
+        `${params.subject} holds no verified trust mark of type ${missing.join(', ')}`,
+        {
+          reason: 'trust_mark_not_found',
+          section: '§8.3.2',
+        },
+      );
+    }
+    const { chain } = resolved;
     ctx.body = {
       sub: chain.subject,
       trust_anchor: chain.trustAnchor,
       metadata: selectEntityTypes(chain.metadata, params.entityTypes),
       trust_chain: chain.path,
-      exp: chain.exp,
-      resolved_at: Math.floor(served.resolvedAt),
-      cached: served.cached,
+      trust_marks: verifiedView(marks),
+      exp: resolutionExpiry(chain, marks),
+      resolved_at: Math.floor(resolved.resolvedAt),
+      cached: resolved.cached,
     };
     ctx.set('Cache-Control', 'no-store');
   });
@@ -94,11 +140,11 @@ export function apiRoutes(router: Router, deps: RouteDependencies): void {
     const used = deps.resolutions
       .configuredAnchors(params.trustAnchors)
       .map((anchor) => anchor.entity_id);
-    const outcome = await deps.resolutions.explain({
+    const explained = await deps.resolutions.explain({
       subject: params.subject,
       trustAnchors: params.trustAnchors,
     });
-    ctx.body = explainView(params, used, outcome);
+    ctx.body = explainView(params, used, explained);
     ctx.set('Cache-Control', 'no-store');
   });
 }

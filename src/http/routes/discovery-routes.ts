@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError } from '../../federation/errors.js';
 import { parseResolveParams } from '../params.js';
-import { resolveChain, type RouteDependencies } from './resolution.js';
+import { resolveSubject, type RouteDependencies } from './resolution.js';
 
 const DOCUMENTS = [
   ['/discovery/openid-configuration', 'openid_provider'],
@@ -19,7 +19,7 @@ export function discoveryRoutes(router: Router, deps: RouteDependencies): void {
   for (const [path, entityType] of DOCUMENTS) {
     router.get(path, async function discoveryDocument(ctx: Context) {
       const params = parseResolveParams(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
-      const chain = await resolveChain(deps, params);
+      const { chain } = await resolveSubject(deps, params);
       const metadata = Object.hasOwn(chain.metadata, entityType)
         ? chain.metadata[entityType]
         : undefined;

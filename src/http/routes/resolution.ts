@@ -1,8 +1,7 @@
 /** Shared step of the resolving endpoints: resolve a query or throw its error. */
 import type { Clock } from '../../federation/ports.js';
-import type { ResolvedTrustChain } from '../../federation/types.js';
 import type { ResolutionService } from '../../infrastructure/resolution-service.js';
-import type { ResponseSigner } from '../../infrastructure/response-signing.js';
+import type { ResolvedSubject, ResponseSigner } from '../../infrastructure/response-signing.js';
 import type { TrustAnchorStore } from '../../infrastructure/trust-anchor-store.js';
 import type { ResolveParams } from '../params.js';
 
@@ -15,15 +14,26 @@ export interface RouteDependencies {
   readonly allowInsecureHttp: boolean;
 }
 
-/** The resolved chain for `params`, or the resolution's error thrown. */
-export async function resolveChain(
+/** A resolved subject as served, with how it was obtained. */
+export interface ServedSubject extends ResolvedSubject {
+  readonly cached: boolean;
+  readonly resolvedAt: number;
+}
+
+/** The resolved subject for `params` (chain and trust marks), or the resolution's error thrown. */
+export async function resolveSubject(
   deps: RouteDependencies,
   params: ResolveParams,
-): Promise<ResolvedTrustChain> {
+): Promise<ServedSubject> {
   const served = await deps.resolutions.resolve({
     subject: params.subject,
     trustAnchors: params.trustAnchors,
   });
   if (!served.outcome.ok) throw served.outcome.error;
-  return served.outcome.chain;
+  return {
+    chain: served.outcome.chain,
+    cached: served.cached,
+    resolvedAt: served.resolvedAt,
+    ...(served.trustMarks === undefined ? {} : { trustMarks: served.trustMarks }),
+  };
 }
