@@ -12,11 +12,15 @@ export const FETCH_PATH = '/fetch';
 /** Path of the list endpoint below an entity's identifier (§8.2). */
 export const LIST_PATH = '/list';
 
+/** Path of the Trust Mark Status endpoint below a trust mark issuer's identifier (§8.4). */
+export const STATUS_PATH = '/status';
+
 /** Kinds of endpoint the testbed serves, by path below the entity's identifier. */
 export const ENDPOINT_PATHS = {
   configuration: WELL_KNOWN_FEDERATION_PATH,
   fetch: FETCH_PATH,
   list: LIST_PATH,
+  status: STATUS_PATH,
 } as const;
 
 /** URLs of the entities of one running testbed. */
@@ -31,6 +35,8 @@ export interface EntityUrls {
   fetchEndpoint(name: string): string;
   /** `federation_list_endpoint` of `name`. */
   listEndpoint(name: string): string;
+  /** `federation_trust_mark_status_endpoint` of `name`. */
+  trustMarkStatusEndpoint(name: string): string;
 }
 
 /** The base URL of a server listening on `host:port` (IPv6 literals in brackets). */
@@ -47,5 +53,6 @@ export function createEntityUrls(url: string): EntityUrls {
     configurationUrl: (name) => entityConfigurationUrl(entityId(name)),
     fetchEndpoint: (name) => `${entityId(name)}${FETCH_PATH}`,
     listEndpoint: (name) => `${entityId(name)}${LIST_PATH}`,
+    trustMarkStatusEndpoint: (name) => `${entityId(name)}${STATUS_PATH}`,
   };
 }

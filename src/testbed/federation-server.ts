@@ -1,8 +1,9 @@
 /**
  * A whole test federation on one loopback HTTP server: every entity of a {@link Topology} under
  * its own path prefix, with its Entity Configuration (§9), and, for entities with subordinates,
- * a fetch endpoint (§8.1) and a list endpoint (§8.2). Faults, latency, key rotation and request
- * counting are controlled by the test at run time.
+ * a fetch endpoint (§8.1) and a list endpoint (§8.2), and, for trust mark issuers, a Trust Mark
+ * Status endpoint (§8.4). Faults, latency, key rotation, trust mark statuses and request counting
+ * are controlled by the test at run time.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +17,19 @@ import {
   type RequestLogEntry,
   type TestbedRequestKind,
 } from './request-log.js';
-import { StatementStore, type SignedStatement } from './statement-store.js';
-import type { FaultTarget, StatementFaults, Topology } from './topology.js';
+import {
+  StatementStore,
+  type SignedStatement,
+  type TrustMarkStatusAnswer,
+} from './statement-store.js';
+import type {
+  FaultTarget,
+  StatementFaults,
+  Topology,
+  TrustMarkFaults,
+  TrustMarkStatus,
+  TrustMarkStatusFaults,
+} from './topology.js';
 import { DEFAULT_ENTITY_ALG, indexTopology } from './topology-index.js';
 
 /** Options of {@link startTestbed}. */
@@ -59,8 +71,28 @@ export interface Testbed {
   setFaults(target: FaultTarget, faults: StatementFaults | undefined): void;
   /** Sets the latency added before every response, in milliseconds. */
   setLatency(ms: number): void;
-  /** Gives `name` a new signing key; its statements and those about it are signed again. */
+  /**
+   * Gives `name` a new signing key; its statements, those about it, and the configurations that
+   * carry trust marks or delegations it signed or its keys as a trust mark owner are signed again.
+   */
   rotateKey(name: string, options?: RotateKeyOptions): Promise<void>;
+  /**
+   * The trust mark JWT that `holder`'s Entity Configuration carries for the mark of `type` (as
+   * written in the topology, or with its placeholders filled), faults included.
+   */
+  trustMark(holder: string, type: string): Promise<string>;
+  /** Replaces the faults of one trust mark (`undefined` clears them); its holder is re-signed. */
+  setTrustMarkFaults(holder: string, type: string, faults: TrustMarkFaults | undefined): void;
+  /**
+   * Sets what the issuer's Trust Mark Status endpoint answers about one mark (§8.4): a status
+   * value, or `{ http }` for an HTTP error; `faults` replace those of its status responses.
+   */
+  setTrustMarkStatus(
+    holder: string,
+    type: string,
+    status: TrustMarkStatus,
+    faults?: TrustMarkStatusFaults,
+  ): void;
   /** Drops every signed statement, so the next requests get a fresh `iat`/`exp`. */
   reissue(): void;
   /** What the server was asked. */
@@ -83,6 +115,26 @@ interface Route {
   readonly entity: string;
   readonly url: URL;
 }
+
+/** A reply, and the trust mark subject a status request asked about (for the request log). */
+interface Answered {
+  readonly reply: Reply;
+  readonly subjectId?: string;
+}
+
+/** The form body of a status request, read before answering (§8.4.1). */
+interface RequestBody {
+  /** `Content-Type` as received, or `undefined`. */
+  readonly contentType: string | undefined;
+  /** The body text, or `undefined` when it exceeded {@link MAX_REQUEST_BODY_BYTES}. */
+  readonly text: string | undefined;
+}
+
+/** Largest request body the status endpoint reads; more is answered 413. */
+const MAX_REQUEST_BODY_BYTES = 64 * 1024;
+
+/** §8.4.1: the media type of a Trust Mark Status request. */
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
 /** §8.9: the `error` code that goes with an HTTP status in an error response. */
 function errorCodeFor(status: number): string {
@@ -154,6 +206,42 @@ async function statementReply(
   return reply(status ?? 200, contentType, (await signed()).body, delayMs);
 }
 
+/** The reply to a status request about a mark the store knows, or does not. */
+function statusReply(answer: TrustMarkStatusAnswer): Answered {
+  if (answer.kind === 'unknown') {
+    // §8.4.2: a mark the issuer does not know or did not issue gets 404.
+    return { reply: errorReply(404, 'not_found', 'this issuer did not issue this trust mark') };
+  }
+  const { delayMs, subjectId } = answer;
+  if (answer.kind === 'error') {
+    const description = `the testbed was told to answer ${answer.status}`;
+    return {
+      reply: errorReply(answer.status, errorCodeFor(answer.status), description, { delayMs }),
+      subjectId,
+    };
+  }
+  return { reply: reply(200, MEDIA_TYPES.trustMarkStatusResponse, answer.jwt, delayMs), subjectId };
+}
+
+/**
+ * Reads a request body up to {@link MAX_REQUEST_BODY_BYTES}; a larger body is drained and
+ * reported as `text: undefined`, so memory stays bounded.
+ */
+async function readBody(request: IncomingMessage): Promise<RequestBody> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(bytes);
+  }
+  const contentType = request.headers['content-type'];
+  return {
+    contentType,
+    text: size > MAX_REQUEST_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
 /** Splits `/<entity>/<endpoint path>` into the entity name and the kind of endpoint. */
 function route(request: IncomingMessage): Route {
   const url = new URL(request.url ?? '/', 'http://testbed.invalid');
@@ -168,7 +256,9 @@ function route(request: IncomingMessage): Route {
         ? 'fetch'
         : rest === ENDPOINT_PATHS.list
           ? 'list'
-          : 'unknown';
+          : rest === ENDPOINT_PATHS.status
+            ? 'status'
+            : 'unknown';
   return { kind, entity, url };
 }
 
@@ -184,8 +274,14 @@ class FederationEndpoints {
     for (const name of names) this.#names.set(urls.entityId(name), name);
   }
 
-  /** The reply to one request. */
-  async answer(method: string, { kind, entity, url }: Route): Promise<Reply> {
+  /** The reply to one request; `body` is read only for status requests. */
+  async answer(method: string, route: Route, body: RequestBody | undefined): Promise<Answered> {
+    if (route.kind === 'status') return this.#status(method, route.entity, body);
+    return { reply: await this.#federationEndpoint(method, route) };
+  }
+
+  /** The reply to a request for a statement or a list (§9, §8.1, §8.2). */
+  async #federationEndpoint(method: string, { kind, entity, url }: Route): Promise<Reply> {
     if (method !== 'GET' && method !== 'HEAD') {
       // §8.8: POST is for client authentication, which the testbed does not offer.
       return errorReply(405, 'invalid_request', `method ${method} is not supported`, {
@@ -205,6 +301,51 @@ class FederationEndpoints {
 
   #isEntity(name: string): boolean {
     return this.#names.has(this.#urls.entityId(name));
+  }
+
+  /**
+   * §8.4: `POST <status endpoint>` with the form parameter `trust_mark`. Answers 200 with a
+   * signed status response, 404 for a mark this issuer did not issue, or the HTTP error the test
+   * asked for. Also returns the mark's subject, for the request log.
+   */
+  async #status(method: string, issuer: string, body: RequestBody | undefined): Promise<Answered> {
+    if (!this.#isEntity(issuer) || !this.#store.issuesTrustMarks(issuer)) {
+      return { reply: errorReply(404, 'not_found', 'no federation endpoint at this path') };
+    }
+    if (method !== 'POST' || body === undefined) {
+      // §8.4.1: the status request is always a POST.
+      return {
+        reply: errorReply(405, 'invalid_request', `method ${method} is not supported`, {
+          headers: { allow: 'POST' },
+        }),
+      };
+    }
+    if (body.text === undefined) {
+      return { reply: errorReply(413, 'invalid_request', 'the request body is too large') };
+    }
+    const mediaType = body.contentType?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== FORM_MEDIA_TYPE) {
+      return {
+        reply: errorReply(400, 'invalid_request', `the request must be ${FORM_MEDIA_TYPE}`),
+      };
+    }
+    const marks = new URLSearchParams(body.text).getAll('trust_mark');
+    const [trustMark] = marks;
+    if (trustMark === undefined || trustMark === '') {
+      return {
+        reply: errorReply(
+          400,
+          'invalid_request',
+          'Required request parameter [trust_mark] was missing.',
+        ),
+      };
+    }
+    if (marks.length > 1) {
+      return {
+        reply: errorReply(400, 'invalid_request', 'the parameter [trust_mark] must be given once'),
+      };
+    }
+    return statusReply(await this.#store.trustMarkStatus(issuer, trustMark));
   }
 
   #configuration(name: string): Promise<Reply> {
@@ -321,9 +462,14 @@ export async function startTestbed(
     const method = request.method ?? 'GET';
     let target: Route = { kind: 'unknown', entity: '', url: new URL('http://testbed.invalid/') };
     let answer: Reply;
+    let markSubject: string | undefined;
     try {
       target = route(request);
-      answer = await endpoints.answer(method, target);
+      const body =
+        target.kind === 'status' && method === 'POST' ? await readBody(request) : undefined;
+      const answered = await endpoints.answer(method, target, body);
+      answer = answered.reply;
+      markSubject = answered.subjectId;
     } catch (error) {
       // A bug in the testbed, not a fault: say so in the body, the test will show it.
       answer = errorReply(500, 'server_error', `testbed failure: ${String(error)}`);
@@ -341,7 +487,8 @@ export async function startTestbed(
       response.destroy();
       return;
     }
-    const sub = target.kind === 'fetch' ? target.url.searchParams.get('sub') : null;
+    const sub =
+      target.kind === 'fetch' ? target.url.searchParams.get('sub') : (markSubject ?? null);
     const entry: RequestLogEntry = {
       method,
       path: request.url ?? '',
@@ -392,6 +539,10 @@ export async function startTestbed(
       await keys.rotate(entityName(name), rotateOptions.keepOld === true);
       store.invalidateEntity(name);
     },
+    trustMark: (holder, type) => store.trustMark(holder, type),
+    setTrustMarkFaults: (holder, type, faults) => store.setTrustMarkFaults(holder, type, faults),
+    setTrustMarkStatus: (holder, type, status, faults) =>
+      store.setTrustMarkStatus(holder, type, status, faults),
     reissue: () => store.clear(),
     requests,
     close: () => {

@@ -27,6 +27,11 @@ export type {
   SubordinateSpec,
   Topology,
   TopologyEntity,
+  TrustMarkFaults,
+  TrustMarkSpec,
+  TrustMarkStatus,
+  TrustMarkStatusFaults,
+  TrustMarkStatusValue,
 } from './topology.js';
 export {
   DEFAULT_ENTITY_ALG,

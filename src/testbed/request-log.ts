@@ -5,8 +5,11 @@
  * memory.
  */
 
-/** What a request was for; `unknown` for paths that name no endpoint. */
-export type TestbedRequestKind = 'configuration' | 'fetch' | 'list' | 'unknown';
+/**
+ * What a request was for: an Entity Configuration (§9), a fetch (§8.1), a list (§8.2), a Trust
+ * Mark Status request (§8.4), or `unknown` for paths that name no endpoint.
+ */
+export type TestbedRequestKind = 'configuration' | 'fetch' | 'list' | 'status' | 'unknown';
 
 /** One answered request. */
 export interface RequestLogEntry {
@@ -17,7 +20,10 @@ export interface RequestLogEntry {
   readonly kind: TestbedRequestKind;
   /** Entity name from the first path segment (possibly not an entity, for `unknown`). */
   readonly entity: string;
-  /** The `sub` parameter of a fetch request, as received (an Entity Identifier). */
+  /**
+   * The `sub` parameter of a fetch request, as received, or the `sub` claim of the trust mark a
+   * status request asks about (an Entity Identifier).
+   */
   readonly subject?: string;
   /** HTTP status answered. */
   readonly status: number;
@@ -30,7 +36,7 @@ export interface RequestFilter {
   /** Entity name (the issuer, for fetch and list). */
   readonly entity?: string;
   readonly kind?: TestbedRequestKind;
-  /** The fetched subject, by entity name or by Entity Identifier. */
+  /** The fetched subject (or trust mark subject), by entity name or by Entity Identifier. */
   readonly subject?: string;
 }
 

@@ -10,8 +10,20 @@
  * ├── research            Intermediate (ES384)
  * │   ├── op-research     OpenID Provider (EdDSA), also under the university
  * │   └── rp-lab          Relying Party
- * └── rp-shop             Relying Party directly under the anchor (RS256)
+ * ├── rp-shop             Relying Party directly under the anchor (RS256)
+ * ├── certifier           Trust Mark Issuer (leaf, ES256) with a status endpoint at <id>/status
+ * └── accreditation-body  Trust Mark owner of the Sirtfi mark (leaf, ES384)
  * ```
+ *
+ * Trust marks (§7), with types `{{url}}/marks/certified` and `{{url}}/marks/sirtfi`:
+ * - `ta` accredits `certifier` for both types (`trust_mark_issuers`) and names
+ *   `accreditation-body` as the owner of the Sirtfi type (`trust_mark_owners`, with its keys).
+ * - `op-university` holds both marks from `certifier`; the Sirtfi mark carries a delegation
+ *   signed by `accreditation-body` (§7.2.1). Both are valid and `active` at the status endpoint.
+ * - `rp-shop` holds a certified mark that expired an hour ago; the status endpoint says
+ *   `expired`. Its chain is still valid: a bad mark does not break resolution (§8.3.2).
+ *
+ * Every trust chain of the tree above validates except the one of `rp-broken`.
  */
 import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
 import type { Topology } from './topology.js';
@@ -57,15 +69,21 @@ function openIdRelyingParty(name: string, contact: string): EntityTypeMetadata {
   };
 }
 
+/** The trust mark types of the sample federation (placeholders; filled when signed). */
+const CERTIFIED = '{{url}}/marks/certified';
+const SIRTFI = '{{url}}/marks/sirtfi';
+
 /**
  * The sample federation. Every chain validates except the one of `rp-broken`, whose superior's
  * statement about it has expired. Its metadata policies, `metadata` override and constraints are
- * chosen so that the Resolved Metadata visibly differs from what the leaves publish.
+ * chosen so that the Resolved Metadata visibly differs from what the leaves publish. Its trust
+ * marks include a delegated one and an expired one (see the module comment).
  */
 export function sampleFederation(): Topology {
   return {
     entities: [
       // The Trust Anchor: no authority hints; pinned by resolvers through trustAnchorFile('ta').
+      // §7.2: it names who may issue each trust mark type, and who owns the Sirtfi type.
       {
         name: 'ta',
         alg: 'ES256',
@@ -77,6 +95,8 @@ export function sampleFederation(): Topology {
             policy_uri: '{{self}}/policy',
           },
         },
+        trustMarkIssuers: { [CERTIFIED]: ['certifier'], [SIRTFI]: ['certifier'] },
+        trustMarkOwners: { [SIRTFI]: 'accreditation-body' },
       },
       // Intermediate of a university. Signs with PS256: one chain may mix algorithms (§1.1).
       {
@@ -92,7 +112,8 @@ export function sampleFederation(): Topology {
         authorityHints: ['ta'],
         metadata: { federation_entity: { organization_name: 'Research Network' } },
       },
-      // The university's OpenID Provider: chain op-university → university → ta.
+      // The university's OpenID Provider: chain op-university → university → ta. It is
+      // certified, and Sirtfi-compliant under the owner's delegation to the certifier (§7.2.1).
       {
         name: 'op-university',
         authorityHints: ['university'],
@@ -100,6 +121,14 @@ export function sampleFederation(): Topology {
           openid_provider: openIdProvider('University Login'),
           federation_entity: { organization_name: 'Example University IT' },
         },
+        trustMarks: [
+          {
+            type: CERTIFIED,
+            issuer: 'certifier',
+            claims: { ref: '{{entity:certifier}}/certified/op-university' },
+          },
+          { type: SIRTFI, issuer: 'certifier', delegatedBy: 'accreditation-body' },
+        ],
       },
       // An OpenID Provider of the research network that the university also vouches for: two
       // authority hints, hence two valid chains with different Resolved Metadata (§10.3).
@@ -112,7 +141,8 @@ export function sampleFederation(): Topology {
           federation_entity: { organization_name: 'Research Network Identity' },
         },
       },
-      // A shop's Relying Party directly under the Trust Anchor, signing with RS256.
+      // A shop's Relying Party directly under the Trust Anchor, signing with RS256. Its
+      // certification has lapsed: the mark expired and the certifier says so (§8.4.2).
       {
         name: 'rp-shop',
         alg: 'RS256',
@@ -120,6 +150,9 @@ export function sampleFederation(): Topology {
         metadata: {
           openid_relying_party: openIdRelyingParty('Example Shop', 'support@shop.example'),
         },
+        trustMarks: [
+          { type: CERTIFIED, issuer: 'certifier', faults: { expired: true }, status: 'expired' },
+        ],
       },
       // A laboratory's Relying Party under the research network.
       {
@@ -136,6 +169,20 @@ export function sampleFederation(): Topology {
         metadata: {
           openid_relying_party: openIdRelyingParty('Forgotten Portal', 'nobody@portal.example'),
         },
+      },
+      // The Trust Mark Issuer, an ordinary leaf under the anchor so that its own chain resolves
+      // (§7.3: trust in the issuer first). Its status endpoint is added to its metadata.
+      {
+        name: 'certifier',
+        authorityHints: ['ta'],
+        metadata: { federation_entity: { organization_name: 'Federation Certification Service' } },
+      },
+      // The owner of the Sirtfi trust mark type: it issues no marks itself, it delegates (§7.2).
+      {
+        name: 'accreditation-body',
+        alg: 'ES384',
+        authorityHints: ['ta'],
+        metadata: { federation_entity: { organization_name: 'Security Accreditation Body' } },
       },
     ],
     subordinates: [

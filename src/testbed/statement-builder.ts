@@ -61,26 +61,39 @@ export interface EntityConfigurationContent {
   readonly metadata: Metadata | undefined;
   /** Its endpoints, when it has subordinates (§9: TAs and Intermediates MUST publish them). */
   readonly endpoints: { readonly fetch: string; readonly list: string } | undefined;
+  /** Its Trust Mark Status endpoint, when it issues trust marks (§5.1.1: issuers SHOULD). */
+  readonly trustMarkStatusEndpoint?: string | undefined;
+  /** Entries of its `trust_marks` claim (§3.1.2). */
+  readonly trustMarks?: readonly Readonly<Record<string, string>>[] | undefined;
+  /** Its `trust_mark_issuers` claim (§7.2). */
+  readonly trustMarkIssuers?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Its `trust_mark_owners` claim (§7.2). */
+  readonly trustMarkOwners?: Readonly<Record<string, { sub: string; jwks: JwkSet }>> | undefined;
 }
 
 /**
  * Claims of an Entity Configuration (§3.1.1): `iss` == `sub`, its own `jwks`, `authority_hints`
- * unless it is a Trust Anchor (§3.1.1: MUST NOT appear there), and its metadata with the
- * federation endpoints added. Endpoints given explicitly in the topology win, so a test can
- * advertise a wrong one.
+ * unless it is a Trust Anchor (§3.1.1: MUST NOT appear there), its metadata with the federation
+ * endpoints added, and its trust mark claims (§3.1.2). Endpoints given explicitly in the topology
+ * win, so a test can advertise a wrong one.
  */
 export function buildEntityConfigurationClaims(
   content: EntityConfigurationContent,
 ): Record<string, unknown> {
   let metadata = content.metadata;
+  const endpoints: Record<string, string> = {};
   if (content.endpoints !== undefined) {
+    endpoints['federation_fetch_endpoint'] = content.endpoints.fetch;
+    endpoints['federation_list_endpoint'] = content.endpoints.list;
+  }
+  if (content.trustMarkStatusEndpoint !== undefined) {
+    endpoints['federation_trust_mark_status_endpoint'] = content.trustMarkStatusEndpoint;
+  }
+  if (Object.keys(endpoints).length > 0) {
+    // §5.1.1 (digest §9 item 2): whoever publishes these declares the federation_entity type.
     metadata = {
       ...metadata,
-      [FEDERATION_ENTITY]: {
-        federation_fetch_endpoint: content.endpoints.fetch,
-        federation_list_endpoint: content.endpoints.list,
-        ...metadata?.[FEDERATION_ENTITY],
-      },
+      [FEDERATION_ENTITY]: { ...endpoints, ...metadata?.[FEDERATION_ENTITY] },
     };
   }
   return {
@@ -91,6 +104,13 @@ export function buildEntityConfigurationClaims(
     jwks: content.jwks,
     ...(content.authorityHints.length > 0 ? { authority_hints: content.authorityHints } : {}),
     ...(metadata === undefined ? {} : { metadata }),
+    ...(content.trustMarks === undefined ? {} : { trust_marks: content.trustMarks }),
+    ...(content.trustMarkIssuers === undefined
+      ? {}
+      : { trust_mark_issuers: content.trustMarkIssuers }),
+    ...(content.trustMarkOwners === undefined
+      ? {}
+      : { trust_mark_owners: content.trustMarkOwners }),
   };
 }
 

@@ -3,7 +3,14 @@
  * is signed once and kept, so that serving is a map lookup (benchmarks hammer the server); it is
  * signed again when its faults or keys change, on `clear()`, or once half its lifetime has passed
  * on the testbed's clock (as a real entity would republish before `exp`, §10.2).
+ *
+ * Trust marks (§7) are part of their holder's Entity Configuration, so they are signed with it,
+ * and signed again with it: when the mark's faults change, when the issuer's or owner's keys
+ * change, and before the mark itself is half-way to its `exp`. The store remembers every mark it
+ * signed, so that the issuer's status endpoint (§8.4) can tell its own marks from others; status
+ * responses are signed per request, with a fresh `iat`.
  */
+import type { JwkSet } from '../federation/types.js';
 import type { EntityUrls } from './entity-urls.js';
 import type { KeyRing } from './key-ring.js';
 import { fillPlaceholders, type PlaceholderValues } from './placeholders.js';
@@ -14,13 +21,35 @@ import {
   signStatement,
   statementTimes,
 } from './statement-builder.js';
-import type { FaultTarget, StatementFaults, TopologyEntity } from './topology.js';
+import type {
+  FaultTarget,
+  StatementFaults,
+  TopologyEntity,
+  TrustMarkFaults,
+  TrustMarkSpec,
+  TrustMarkStatus,
+  TrustMarkStatusFaults,
+} from './topology.js';
 import {
   DEFAULT_LIFETIME_SECONDS,
   pairKey,
   validateFaults,
+  validateTrustMarkFaults,
+  validateTrustMarkStatus,
+  validateTrustMarkStatusFaults,
   type TopologyIndex,
 } from './topology-index.js';
+import {
+  buildDelegationClaims,
+  buildTrustMarkClaims,
+  buildTrustMarkEntry,
+  buildTrustMarkStatusClaims,
+  signDelegation,
+  signTrustMark,
+  signTrustMarkStatus,
+  trustMarkTimes,
+  trustMarkTypeClaim,
+} from './trust-mark-builder.js';
 
 /** A signed statement ready to serve. */
 export interface SignedStatement {
@@ -28,7 +57,47 @@ export interface SignedStatement {
   readonly jwt: string;
   /** The JWS as response bytes, encoded once. */
   readonly body: Buffer;
+  /** For an Entity Configuration: its trust mark JWTs, by the topology's `type` of each mark. */
+  readonly trustMarks?: ReadonlyMap<string, string>;
 }
+
+/** What the issuer's Trust Mark Status endpoint answers (§8.4.2). */
+export type TrustMarkStatusAnswer =
+  /** Not a mark this issuer issued: HTTP 404. */
+  | { readonly kind: 'unknown' }
+  /** An HTTP error status the test asked for. */
+  | {
+      readonly kind: 'error';
+      readonly status: number;
+      readonly delayMs: number;
+      readonly subjectId: string;
+    }
+  /** The signed status response. */
+  | {
+      readonly kind: 'signed';
+      readonly jwt: string;
+      readonly delayMs: number;
+      readonly subjectId: string;
+    };
+
+/** A trust mark the store signed: whose it is and what it is about. */
+interface IssuedTrustMark {
+  readonly holder: string;
+  /** The mark's `type` as written in the topology. */
+  readonly type: string;
+  readonly issuer: string;
+  /** Entity Identifier in its `sub` claim. */
+  readonly subjectId: string;
+}
+
+/** What the status endpoint says about one mark, and how it misbehaves. */
+interface StatusSetting {
+  readonly status: TrustMarkStatus;
+  readonly faults: TrustMarkStatusFaults | undefined;
+}
+
+/** Most signed marks remembered for the status endpoint; the oldest are forgotten first. */
+const MAX_REMEMBERED_TRUST_MARKS = 10_000;
 
 interface CacheEntry {
   readonly statement: Promise<SignedStatement>;
@@ -39,6 +108,7 @@ interface CacheEntry {
 const configurationKey = (name: string): string => `ec\u0000${name}`;
 const subordinateKey = (issuer: string, subject: string): string =>
   `ss\u0000${pairKey(issuer, subject)}`;
+const markKey = (holder: string, type: string): string => `${holder}\u0000${type}`;
 
 /** Statements and faults of one testbed. */
 export class StatementStore {
@@ -49,8 +119,12 @@ export class StatementStore {
   readonly #cache = new Map<string, CacheEntry>();
   readonly #entityFaults = new Map<string, StatementFaults>();
   readonly #subordinateFaults = new Map<string, StatementFaults>();
+  readonly #trustMarkFaults = new Map<string, TrustMarkFaults>();
+  readonly #trustMarkStatus = new Map<string, StatusSetting>();
+  /** Every trust mark JWT signed, in signing order (bounded). */
+  readonly #issuedTrustMarks = new Map<string, IssuedTrustMark>();
 
-  /** Starts with the faults written in the topology. */
+  /** Starts with the faults and trust mark statuses written in the topology. */
   constructor(index: TopologyIndex, keys: KeyRing, urls: EntityUrls, now: () => number) {
     this.#index = index;
     this.#keys = keys;
@@ -61,6 +135,18 @@ export class StatementStore {
     }
     for (const [key, spec] of index.subordinateSpecs) {
       if (spec.faults !== undefined) this.#subordinateFaults.set(key, spec.faults);
+    }
+    for (const entity of index.entities.values()) {
+      for (const mark of entity.trustMarks ?? []) {
+        const key = markKey(entity.name, mark.type);
+        if (mark.faults !== undefined) this.#trustMarkFaults.set(key, mark.faults);
+        if (mark.status !== undefined || mark.statusFaults !== undefined) {
+          this.#trustMarkStatus.set(key, {
+            status: mark.status ?? 'active',
+            faults: mark.statusFaults,
+          });
+        }
+      }
     }
   }
 
@@ -123,6 +209,98 @@ export class StatementStore {
     for (const [issuer, subjects] of this.#index.subordinatesOf) {
       if (subjects.includes(name)) this.#cache.delete(subordinateKey(issuer, name));
     }
+    // Marks it issued or delegated, and trust_mark_owners carrying its jwks (§7.2).
+    for (const holder of this.#index.trustMarkDependents.get(name) ?? []) {
+      this.#cache.delete(configurationKey(holder));
+    }
+  }
+
+  /** True when `name` issues trust marks, so it serves a status endpoint (§8.4). */
+  issuesTrustMarks(name: string): boolean {
+    return this.#index.trustMarkIssuers.has(name);
+  }
+
+  /**
+   * The mark `holder` holds of `type`, given as written in the topology or with its placeholders
+   * filled; throws when it holds none.
+   */
+  trustMarkSpec(holder: string, type: string): TrustMarkSpec {
+    const marks = this.entity(holder).trustMarks ?? [];
+    const values = this.#placeholders(this.#urls.entityId(holder));
+    const wanted = fillPlaceholders(type, values);
+    const spec =
+      marks.find((mark) => mark.type === type) ??
+      marks.find((mark) => fillPlaceholders(mark.type, values) === wanted);
+    if (spec === undefined) {
+      throw new Error(`testbed: "${holder}" holds no trust mark of type "${type}"`);
+    }
+    return spec;
+  }
+
+  /** Replaces the faults of one trust mark (`undefined` clears them); its holder is re-signed. */
+  setTrustMarkFaults(holder: string, type: string, faults: TrustMarkFaults | undefined): void {
+    const spec = this.trustMarkSpec(holder, type);
+    validateTrustMarkFaults(
+      faults,
+      new Set(this.#index.entities.keys()),
+      `entity "${holder}", trust mark "${spec.type}"`,
+    );
+    const key = markKey(holder, spec.type);
+    if (faults === undefined) this.#trustMarkFaults.delete(key);
+    else this.#trustMarkFaults.set(key, faults);
+    this.#cache.delete(configurationKey(holder));
+  }
+
+  /** Sets what the issuer's status endpoint answers about one mark, and its response faults. */
+  setTrustMarkStatus(
+    holder: string,
+    type: string,
+    status: TrustMarkStatus,
+    faults: TrustMarkStatusFaults | undefined,
+  ): void {
+    const spec = this.trustMarkSpec(holder, type);
+    const where = `entity "${holder}", trust mark "${spec.type}"`;
+    validateTrustMarkStatus(status, where);
+    validateTrustMarkStatusFaults(faults, where);
+    // Status responses are signed per request: nothing cached to drop.
+    this.#trustMarkStatus.set(markKey(holder, spec.type), { status, faults });
+  }
+
+  /** The JWT of the mark `holder` holds of `type`, as its Entity Configuration serves it. */
+  async trustMark(holder: string, type: string): Promise<string> {
+    const spec = this.trustMarkSpec(holder, type);
+    const jwt = (await this.entityConfiguration(holder)).trustMarks?.get(spec.type);
+    if (jwt === undefined) throw new Error(`testbed: no signed trust mark "${spec.type}"`);
+    return jwt;
+  }
+
+  /**
+   * What `issuer`'s status endpoint answers about `trustMark` (§8.4): unknown unless this issuer
+   * signed exactly this JWT; otherwise the status set for the mark (default `active`).
+   */
+  async trustMarkStatus(issuer: string, trustMark: string): Promise<TrustMarkStatusAnswer> {
+    const mark = this.#issuedTrustMarks.get(trustMark);
+    if (mark === undefined || mark.issuer !== issuer) return { kind: 'unknown' };
+    const setting = this.#trustMarkStatus.get(markKey(mark.holder, mark.type));
+    const status = setting?.status ?? 'active';
+    const delayMs = setting?.faults?.delayMs ?? 0;
+    const { subjectId } = mark;
+    if (typeof status !== 'string') {
+      return { kind: 'error', status: status.http, delayMs, subjectId };
+    }
+    const claims = buildTrustMarkStatusClaims(
+      this.#urls.entityId(issuer),
+      this.#now(),
+      trustMark,
+      status,
+    );
+    const jwt = await signTrustMarkStatus(
+      claims,
+      this.#keys.keys(issuer).signing,
+      setting?.faults,
+      (alg, kid) => this.#keys.rogueKey(alg, kid),
+    );
+    return { kind: 'signed', jwt, delayMs, subjectId };
   }
 
   /** Drops every signed statement; the next request signs anew with a fresh `iat`/`exp`. */
@@ -133,26 +311,35 @@ export class StatementStore {
   /** The Entity Configuration of `name` as served (signature faults applied). */
   entityConfiguration(name: string): Promise<SignedStatement> {
     const entity = this.entity(name);
-    return this.#cached(configurationKey(name), entity, () => this.#signConfiguration(entity));
+    // A mark that lives shorter than the configuration is refreshed on its own schedule.
+    const lifetime = Math.min(
+      entity.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS,
+      ...(entity.trustMarks ?? []).map((mark) =>
+        mark.lifetimeSeconds === null
+          ? Infinity
+          : (mark.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS),
+      ),
+    );
+    return this.#cached(configurationKey(name), lifetime, () => this.#signConfiguration(entity));
   }
 
   /** The Subordinate Statement by `issuer` about `subject` as served. */
   subordinateStatement(issuer: string, subject: string): Promise<SignedStatement> {
     this.#assertPair(issuer, subject);
-    return this.#cached(subordinateKey(issuer, subject), this.entity(issuer), () =>
+    const lifetime = this.entity(issuer).lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
+    return this.#cached(subordinateKey(issuer, subject), lifetime, () =>
       this.#signSubordinate(issuer, subject),
     );
   }
 
   #cached(
     key: string,
-    signer: TopologyEntity,
+    lifetime: number,
     sign: () => Promise<SignedStatement>,
   ): Promise<SignedStatement> {
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit !== undefined && now < hit.refreshAt) return hit.statement;
-    const lifetime = signer.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
     const statement = sign();
     const entry: CacheEntry = { statement, refreshAt: Math.floor(now) + lifetime / 2 };
     this.#cache.set(key, entry);
@@ -172,6 +359,9 @@ export class StatementStore {
     const entityId = this.#urls.entityId(entity.name);
     const values = this.#placeholders(entityId);
     const hasSubordinates = this.subordinatesOf(entity.name).length > 0;
+    const marks = await Promise.all(
+      (entity.trustMarks ?? []).map((spec) => this.#signTrustMark(entity.name, spec, values)),
+    );
     const claims = buildEntityConfigurationClaims({
       entityId,
       jwks: this.#keys.publicJwks(entity.name),
@@ -188,8 +378,102 @@ export class StatementStore {
             list: this.#urls.listEndpoint(entity.name),
           }
         : undefined,
+      trustMarkStatusEndpoint: this.issuesTrustMarks(entity.name)
+        ? this.#urls.trustMarkStatusEndpoint(entity.name)
+        : undefined,
+      trustMarks: marks.length === 0 ? undefined : marks.map((mark) => mark.entry),
+      trustMarkIssuers: this.#trustMarkIssuersClaim(entity, values),
+      trustMarkOwners: this.#trustMarkOwnersClaim(entity, values),
     });
-    return this.#sign(claims, entity.name, faults, values);
+    const signed = await this.#sign(claims, entity.name, faults, values);
+    return { ...signed, trustMarks: new Map(marks.map((mark) => [mark.type, mark.jwt])) };
+  }
+
+  /** §7.2: `trust_mark_issuers` with types filled in and names turned into identifiers. */
+  #trustMarkIssuersClaim(
+    entity: TopologyEntity,
+    values: PlaceholderValues,
+  ): Record<string, string[]> | undefined {
+    if (entity.trustMarkIssuers === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(entity.trustMarkIssuers).map(([type, issuers]) => [
+        fillPlaceholders(type, values),
+        issuers.map((name) => this.#urls.entityId(name)),
+      ]),
+    );
+  }
+
+  /** §7.2: `trust_mark_owners` as `{ sub, jwks }` with the owner's current keys. */
+  #trustMarkOwnersClaim(
+    entity: TopologyEntity,
+    values: PlaceholderValues,
+  ): Record<string, { sub: string; jwks: JwkSet }> | undefined {
+    if (entity.trustMarkOwners === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(entity.trustMarkOwners).map(([type, owner]) => [
+        fillPlaceholders(type, values),
+        { sub: this.#urls.entityId(owner), jwks: this.#keys.publicJwks(owner) },
+      ]),
+    );
+  }
+
+  /** Signs one mark of `holder` (and its delegation) and remembers it for the status endpoint. */
+  async #signTrustMark(
+    holder: string,
+    spec: TrustMarkSpec,
+    values: PlaceholderValues,
+  ): Promise<{ type: string; jwt: string; entry: Record<string, string> }> {
+    const faults = this.#trustMarkFaults.get(markKey(holder, spec.type));
+    const rogueKey = (alg: string, kid: string) => this.#keys.rogueKey(alg, kid);
+    const now = this.#now();
+    const trustMarkType = fillPlaceholders(spec.type, values);
+    const issuerId = this.#urls.entityId(spec.issuer);
+    const lifetime =
+      spec.lifetimeSeconds === undefined ? DEFAULT_LIFETIME_SECONDS : spec.lifetimeSeconds;
+    let delegation: string | undefined;
+    if (spec.delegatedBy !== undefined) {
+      const times = trustMarkTimes(
+        now,
+        lifetime,
+        faults?.delegationExpired === true ? { expired: true } : undefined,
+      );
+      delegation = await signDelegation(
+        buildDelegationClaims({
+          ownerId: this.#urls.entityId(spec.delegatedBy),
+          issuerId,
+          trustMarkType,
+          times,
+        }),
+        this.#keys.keys(spec.delegatedBy).signing,
+        faults,
+        rogueKey,
+      );
+    }
+    const typeClaim = trustMarkTypeClaim(faults);
+    const subjectId = this.#urls.entityId(faults?.sub ?? holder);
+    const claims = buildTrustMarkClaims({
+      issuerId,
+      subjectId,
+      trustMarkType,
+      typeClaim,
+      times: trustMarkTimes(now, lifetime, faults),
+      delegation,
+      extra: fillPlaceholders(spec.claims, values),
+    });
+    const jwt = await signTrustMark(claims, this.#keys.keys(spec.issuer).signing, faults, rogueKey);
+    this.#rememberTrustMark(jwt, { holder, type: spec.type, issuer: spec.issuer, subjectId });
+    const outerType =
+      faults?.outerType === undefined ? trustMarkType : fillPlaceholders(faults.outerType, values);
+    return { type: spec.type, jwt, entry: buildTrustMarkEntry(typeClaim, outerType, jwt) };
+  }
+
+  #rememberTrustMark(jwt: string, mark: IssuedTrustMark): void {
+    this.#issuedTrustMarks.delete(jwt);
+    this.#issuedTrustMarks.set(jwt, mark);
+    if (this.#issuedTrustMarks.size > MAX_REMEMBERED_TRUST_MARKS) {
+      const oldest = this.#issuedTrustMarks.keys().next();
+      if (oldest.done !== true) this.#issuedTrustMarks.delete(oldest.value);
+    }
   }
 
   async #signSubordinate(issuer: string, subject: string): Promise<SignedStatement> {

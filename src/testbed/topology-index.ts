@@ -5,7 +5,16 @@
  */
 import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { findPlaceholderNames } from './placeholders.js';
-import type { StatementFaults, SubordinateSpec, Topology, TopologyEntity } from './topology.js';
+import type {
+  StatementFaults,
+  SubordinateSpec,
+  Topology,
+  TopologyEntity,
+  TrustMarkFaults,
+  TrustMarkSpec,
+  TrustMarkStatus,
+  TrustMarkStatusFaults,
+} from './topology.js';
 
 /** The default signing algorithm of a topology entity. */
 export const DEFAULT_ENTITY_ALG = 'ES256';
@@ -28,6 +37,17 @@ export interface TopologyIndex {
   readonly subordinatesOf: ReadonlyMap<string, readonly string[]>;
   /** Extra content of Subordinate Statements, by {@link pairKey}. */
   readonly subordinateSpecs: ReadonlyMap<string, SubordinateSpec>;
+  /**
+   * Names of the trust mark issuers: entities that issue a mark or are named in some
+   * `trustMarkIssuers`. Each serves a Trust Mark Status endpoint (§8.4).
+   */
+  readonly trustMarkIssuers: ReadonlySet<string>;
+  /**
+   * For each entity, the names of the entities whose Entity Configuration embeds something
+   * signed with its keys or carrying them: holders of marks it issued or delegated, and
+   * entities naming it in `trustMarkOwners`. They are signed again when its keys change.
+   */
+  readonly trustMarkDependents: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The key of the statement `issuer` → `subject` in maps. */
@@ -63,6 +83,108 @@ export function validateFaults(faults: StatementFaults | undefined, where: strin
   }
 }
 
+/** The §8.4.2 status values the testbed can answer with. */
+const TRUST_MARK_STATUS_VALUES: ReadonlySet<string> = new Set([
+  'active',
+  'expired',
+  'revoked',
+  'invalid',
+]);
+
+/** Throws when a trust mark status cannot be served (unknown value, HTTP status out of range). */
+export function validateTrustMarkStatus(status: TrustMarkStatus | undefined, where: string): void {
+  if (status === undefined) return;
+  if (typeof status === 'string') {
+    if (!TRUST_MARK_STATUS_VALUES.has(status)) {
+      fail(`${where}: status must be active, expired, revoked, invalid or { http }`);
+    }
+    return;
+  }
+  const { http } = status;
+  if (!Number.isInteger(http) || http < 400 || http > 599) {
+    fail(`${where}: status.http must be an integer from 400 to 599, got ${String(http)}`);
+  }
+}
+
+/** Throws when status response faults cannot be served (negative delay). */
+export function validateTrustMarkStatusFaults(
+  faults: TrustMarkStatusFaults | undefined,
+  where: string,
+): void {
+  const delayMs = faults?.delayMs;
+  if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) {
+    fail(`${where}: statusFaults.delayMs must be a non-negative number`);
+  }
+}
+
+/** Throws when trust mark faults name an unknown entity or an unknown legacy claim name. */
+export function validateTrustMarkFaults(
+  faults: TrustMarkFaults | undefined,
+  names: ReadonlySet<string>,
+  where: string,
+): void {
+  if (faults === undefined) return;
+  if (faults.sub !== undefined && !names.has(faults.sub)) {
+    fail(`${where}: faults.sub "${faults.sub}" is not an entity`);
+  }
+  const legacy = faults.legacyClaimName;
+  if (legacy !== undefined && legacy !== 'id' && legacy !== 'trust_mark_id') {
+    fail(`${where}: faults.legacyClaimName must be "id" or "trust_mark_id"`);
+  }
+}
+
+function validateTrustMark(spec: TrustMarkSpec, names: ReadonlySet<string>, where: string): void {
+  if (typeof spec.type !== 'string' || spec.type === '') fail(`${where}: type must not be empty`);
+  if (!names.has(spec.issuer)) fail(`${where}: issuer "${spec.issuer}" is not an entity`);
+  if (spec.delegatedBy !== undefined && !names.has(spec.delegatedBy)) {
+    fail(`${where}: delegatedBy "${spec.delegatedBy}" is not an entity`);
+  }
+  const lifetime = spec.lifetimeSeconds;
+  if (
+    lifetime !== undefined &&
+    lifetime !== null &&
+    (!Number.isInteger(lifetime) || lifetime <= 0)
+  ) {
+    fail(`${where}: lifetimeSeconds must be a positive integer or null`);
+  }
+  validateTrustMarkFaults(spec.faults, names, where);
+  validateTrustMarkStatus(spec.status, where);
+  validateTrustMarkStatusFaults(spec.statusFaults, where);
+  validatePlaceholders([spec.type, spec.claims, spec.faults?.outerType], names, where);
+}
+
+function validateTrustMarkSettings(
+  entity: TopologyEntity,
+  names: ReadonlySet<string>,
+  where: string,
+): void {
+  const seen = new Set<string>();
+  for (const spec of entity.trustMarks ?? []) {
+    const markWhere = `${where}, trust mark "${spec.type}"`;
+    validateTrustMark(spec, names, markWhere);
+    // The type identifies the mark in setTrustMarkStatus and friends (§7.1: one per type).
+    if (seen.has(spec.type)) fail(`${markWhere}: held twice`);
+    seen.add(spec.type);
+  }
+  for (const [type, issuers] of Object.entries(entity.trustMarkIssuers ?? {})) {
+    for (const issuer of issuers) {
+      if (!names.has(issuer)) {
+        fail(`${where}: trustMarkIssuers "${type}": issuer "${issuer}" is not an entity`);
+      }
+    }
+  }
+  for (const [type, owner] of Object.entries(entity.trustMarkOwners ?? {})) {
+    if (!names.has(owner)) {
+      fail(`${where}: trustMarkOwners "${type}": owner "${owner}" is not an entity`);
+    }
+  }
+  validatePlaceholders(
+    [Object.keys(entity.trustMarkIssuers ?? {}), Object.keys(entity.trustMarkOwners ?? {})],
+    names,
+    where,
+  );
+}
+
 function validateEntity(entity: TopologyEntity, names: ReadonlySet<string>): void {
   const where = `entity "${entity.name}"`;
   const alg = entity.alg ?? DEFAULT_ENTITY_ALG;
@@ -83,6 +205,33 @@ function validateEntity(entity: TopologyEntity, names: ReadonlySet<string>): voi
   }
   validateFaults(entity.faults, where);
   validatePlaceholders([entity.metadata, entity.faults?.claims], names, where);
+  validateTrustMarkSettings(entity, names, where);
+}
+
+/** Issuers with status endpoints, and whose Entity Configurations depend on whose keys. */
+function indexTrustMarks(
+  entities: ReadonlyMap<string, TopologyEntity>,
+): Pick<TopologyIndex, 'trustMarkIssuers' | 'trustMarkDependents'> {
+  const trustMarkIssuers = new Set<string>();
+  const trustMarkDependents = new Map<string, Set<string>>();
+  const depends = (holder: string, on: string): void => {
+    const dependents = trustMarkDependents.get(on) ?? new Set<string>();
+    dependents.add(holder);
+    trustMarkDependents.set(on, dependents);
+  };
+  for (const entity of entities.values()) {
+    for (const spec of entity.trustMarks ?? []) {
+      trustMarkIssuers.add(spec.issuer);
+      depends(entity.name, spec.issuer);
+      if (spec.delegatedBy !== undefined) depends(entity.name, spec.delegatedBy);
+    }
+    for (const issuers of Object.values(entity.trustMarkIssuers ?? {})) {
+      for (const issuer of issuers) trustMarkIssuers.add(issuer);
+    }
+    // §7.2: trust_mark_owners embeds the owner's jwks.
+    for (const owner of Object.values(entity.trustMarkOwners ?? {})) depends(entity.name, owner);
+  }
+  return { trustMarkIssuers, trustMarkDependents };
 }
 
 function validatePlaceholders(
@@ -140,7 +289,7 @@ export function indexTopology(topology: Topology): TopologyIndex {
     );
     subordinateSpecs.set(key, spec);
   }
-  return { entities, subordinatesOf, subordinateSpecs };
+  return { entities, subordinatesOf, subordinateSpecs, ...indexTrustMarks(entities) };
 }
 
 /** Throws a clear `Error` when the topology cannot be served (see {@link indexTopology}). */

@@ -10,8 +10,15 @@
  * which is only known once the server listens. Example: `issuer: '{{self}}'` (§5.1.3: an OP's
  * `issuer` equals its Entity Identifier).
  *
- * Growth: new optional members (for example trust mark issuers and their status endpoints, or
- * `trustMarks` on the topology) can be added without breaking any topology written today.
+ * Trust marks (§7, digest §6): an entity may hold marks (`trustMarks`), each signed by another
+ * entity of the topology (or by itself) and optionally delegated by an owner; a Trust Anchor may
+ * name accredited issuers and owners (`trustMarkIssuers`, `trustMarkOwners`). Every issuer is an
+ * ordinary entity with its own authority hints, so its chain resolves like any other, and it
+ * serves a Trust Mark Status endpoint (§8.4) at `<id>/status`. Trust mark types may contain
+ * placeholders too; in `trustMarks` they are filled as in the holder's Entity Configuration, in
+ * `trustMarkIssuers`/`trustMarkOwners` as in the anchor's, so prefer `{{url}}` over `{{self}}`.
+ *
+ * Growth: new optional members can be added without breaking any topology written today.
  */
 import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/types.js';
 
@@ -77,6 +84,96 @@ export interface TopologyEntity {
   readonly faults?: StatementFaults;
   /** Default true; false answers 404 `not_found` at its well-known URL (§9: leaves SHOULD publish). */
   readonly publishConfiguration?: boolean;
+  /** Trust marks in its Entity Configuration's `trust_marks` claim (§3.1.2), in this order. */
+  readonly trustMarks?: readonly TrustMarkSpec[];
+  /**
+   * `trust_mark_issuers` of its Entity Configuration (§7.2): trust mark type → names of the
+   * accredited issuers; `[]` means anyone may issue. Only honoured by readers in a Trust
+   * Anchor's configuration, but served wherever it is given, so a test can show it is ignored.
+   */
+  readonly trustMarkIssuers?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * `trust_mark_owners` of its Entity Configuration (§7.2): trust mark type → name of the owner,
+   * served as `{ sub, jwks }` with the owner's currently published keys.
+   */
+  readonly trustMarkOwners?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Deliberate defects of one trust mark. Each one produces a newly signed mark (and so a newly
+ * signed Entity Configuration of its holder).
+ */
+export interface TrustMarkFaults {
+  /** `exp` one hour in the past, `iat` one lifetime before it (§7.3 step 6). */
+  readonly expired?: boolean;
+  /** `iat` one hour in the future (§7.3 step 5). */
+  readonly notYetValid?: boolean;
+  /** Signed by a key the issuer does not publish, under the issuer's real `kid` (§7.3 step 7). */
+  readonly wrongKey?: boolean;
+  /** Header `typ` override; `null` removes it (§7.3 step 2: `trust-mark+jwt`). */
+  readonly typ?: string | null;
+  /**
+   * The `trust_mark_type` of the entry in the holder's `trust_marks`, different from the one in
+   * the JWT (§3.1.2: they MUST be equal).
+   */
+  readonly outerType?: string;
+  /** Name of another entity: the mark is issued about it, not about its holder (§7.3 step 4). */
+  readonly sub?: string;
+  /** The `delegation` is signed by a key the owner does not publish, under its `kid` (§7.2.2). */
+  readonly delegationWrongKey?: boolean;
+  /** The `delegation`'s `exp` is one hour in the past (§7.2.2). */
+  readonly delegationExpired?: boolean;
+  /**
+   * The draft claim name instead of `trust_mark_type`, in the JWT and in the outer entry
+   * (digest §13: `id` up to draft 41, `trust_mark_id` in draft 42). The delegation keeps
+   * `trust_mark_type`.
+   */
+  readonly legacyClaimName?: 'id' | 'trust_mark_id';
+}
+
+/** The `status` values of a Trust Mark Status response (§8.4.2). */
+export type TrustMarkStatusValue = 'active' | 'expired' | 'revoked' | 'invalid';
+
+/**
+ * What the issuer's Trust Mark Status endpoint answers about one mark: a signed response with
+ * this `status`, or, for `{ http }`, that HTTP error status (400–599) with a §8.9 JSON body.
+ */
+export type TrustMarkStatus = TrustMarkStatusValue | { readonly http: number };
+
+/** Deliberate defects of the signed Trust Mark Status responses about one mark. */
+export interface TrustMarkStatusFaults {
+  /** Signed by a key the issuer does not publish, under its real `kid` (§8.4.2). */
+  readonly wrongKey?: boolean;
+  /** Header `typ` override; `null` removes it (§8.4.2: `trust-mark-status-response+jwt`). */
+  readonly typ?: string | null;
+  /** Milliseconds to wait before answering (added to the testbed's latency). */
+  readonly delayMs?: number;
+}
+
+/** One trust mark held by an entity (§7.1). */
+export interface TrustMarkSpec {
+  /** `trust_mark_type`; placeholders allowed, e.g. `'{{url}}/marks/certified'`. */
+  readonly type: string;
+  /** Name of the issuing entity; the holder itself for a self-signed mark (§7.1). */
+  readonly issuer: string;
+  /** `exp - iat` in seconds; `null` leaves out `exp` (§7.1: the mark never expires). Default 86400. */
+  readonly lifetimeSeconds?: number | null;
+  /**
+   * Name of the trust mark owner: the mark carries a `delegation` JWT signed by the owner's key,
+   * with the same lifetime as the mark (§7.2.1).
+   */
+  readonly delegatedBy?: string;
+  /** Defects of the mark or its delegation. */
+  readonly faults?: TrustMarkFaults;
+  /**
+   * Claims merged over the generated ones (`logo_uri`, `ref`, …; placeholders allowed); a member
+   * whose value is `undefined` is removed.
+   */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** What the issuer's status endpoint says about it at start; default `active`. */
+  readonly status?: TrustMarkStatus;
+  /** Defects of the issuer's status responses about it at start. */
+  readonly statusFaults?: TrustMarkStatusFaults;
 }
 
 /** Extra content or faults of the Subordinate Statement `issuer` → `subject`. */

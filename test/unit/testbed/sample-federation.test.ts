@@ -43,6 +43,8 @@ describe('sampleFederation()', () => {
         'rp-shop',
         'rp-lab',
         'rp-broken',
+        'certifier',
+        'accreditation-body',
       ],
     );
     const opResearch = topology.entities.find((entity) => entity.name === 'op-research');
@@ -59,7 +61,9 @@ describe('sampleFederation()', () => {
     const list = await get(`${testbed.url}/ta/list`);
     assert.deepEqual(
       JSON.parse(list.body),
-      ['university', 'research', 'rp-shop'].map((n) => testbed.entityId(n)),
+      ['university', 'research', 'rp-shop', 'certifier', 'accreditation-body'].map((n) =>
+        testbed.entityId(n),
+      ),
     );
   });
 
