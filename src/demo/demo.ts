@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: starts a sample federation on loopback (a trust anchor, two intermediates,
- * providers and relying parties, one of them with a broken chain) and the resolver configured for
+ * providers and relying parties, one of them with a broken chain, accredited entities and one with
+ * an expired trust mark) and the resolver configured for
  * it, resolves a few entities, prints the results and ready-to-paste curl commands, and keeps
  * serving until Ctrl-C. `DEMO_ONESHOT=true` stops after printing (used by the tests).
  */
@@ -30,6 +31,7 @@ async function choosePort(): Promise<number> {
 
 interface ApiResolution {
   readonly trust_chain?: readonly string[];
+  readonly trust_marks?: ReadonlyArray<{ readonly trust_mark_type: string }>;
   readonly exp?: number;
   readonly metadata?: Record<string, unknown>;
   readonly error?: string;
@@ -80,6 +82,21 @@ async function main(): Promise<void> {
       console.log(
         `    entity types: ${types}; valid until ${new Date((body.exp ?? 0) * 1000).toISOString()}`,
       );
+      const marks = (body.trust_marks ?? []).map((mark) =>
+        mark.trust_mark_type.replace(`${testbed.url}/`, ''),
+      );
+      if (marks.length > 0) console.log(`    verified trust marks: ${marks.join(', ')}`);
+      const explained = (await (
+        await fetch(`${service.url}/api/v1/explain?${query(name)}`)
+      ).json()) as {
+        trust_marks?: {
+          rejected: ReadonlyArray<{ trust_mark_type?: string; failure: { reason: string } }>;
+        };
+      };
+      for (const rejected of explained.trust_marks?.rejected ?? []) {
+        const markType = (rejected.trust_mark_type ?? '?').replace(`${testbed.url}/`, '');
+        console.log(`    trust mark left out: ${markType} (${rejected.failure.reason})`);
+      }
     } else {
       console.log(
         `✘ ${name}: ${response.status} ${body.error ?? ''}: ${body.error_description ?? ''}`,

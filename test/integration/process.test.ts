@@ -131,6 +131,8 @@ describe('npm run demo (dist/src/demo/demo.js)', () => {
     }
     assert.match(exit.stdout, /✘ rp-broken: 400 invalid_trust_chain/);
     assert.match(exit.stdout, /reason statement_expired/);
+    assert.match(exit.stdout, /verified trust marks: marks\/certified, marks\/sirtfi/);
+    assert.match(exit.stdout, /trust mark left out: marks\/certified \(statement_expired\)/);
     assert.match(exit.stdout, /curl -s 'http:\/\/127\.0\.0\.1:\d+\/resolve\?sub=/);
   });
 });
