@@ -137,6 +137,7 @@ export async function buildContainer(
           statusCheck: config.trustMarkStatusCheck,
           statusCacheSeconds: config.trustMarkStatusCacheSeconds,
           statusCacheMaxEntries: config.statementCacheMaxEntries,
+          maxTrustMarks: config.maxTrustMarks,
         }),
     ),
   });

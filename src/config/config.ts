@@ -49,6 +49,7 @@ export interface Config {
   readonly trustMarkStatusCacheSeconds: number;
   readonly trustMarkTyps: readonly string[];
   readonly acceptLegacyTrustMarkClaims: boolean;
+  readonly maxTrustMarks: number;
 }
 
 /** A setting that cannot be used; the message names the variable. */
@@ -126,6 +127,10 @@ export const SETTINGS = {
   TRUST_MARK_TYPS: [
     '(none)',
     'comma-separated JWT typ values accepted for trust marks besides trust-mark+jwt',
+  ],
+  MAX_TRUST_MARKS: [
+    '16',
+    'most trust marks of one entity evaluated (each may need an issuer resolution)',
   ],
   ACCEPT_LEGACY_TRUST_MARK_CLAIMS: [
     'false',
@@ -247,6 +252,7 @@ export function loadConfig(env: Env): Config {
     trustMarkStatusCacheSeconds: integer(env, 'TRUST_MARK_STATUS_CACHE_SECONDS', 1, 86_400),
     trustMarkTyps: list(env, 'TRUST_MARK_TYPS'),
     acceptLegacyTrustMarkClaims: boolean(env, 'ACCEPT_LEGACY_TRUST_MARK_CLAIMS'),
+    maxTrustMarks: integer(env, 'MAX_TRUST_MARKS', 0, 1000),
   };
   return Object.freeze(config);
 }

@@ -97,6 +97,7 @@ export type FailureReason =
   | 'trust_mark_status_unavailable'
   | 'issuer_chain_invalid'
   | 'trust_mark_not_found'
+  | 'trust_mark_limit_exceeded'
   // request parameters
   | 'parameter_missing'
   | 'parameter_invalid'

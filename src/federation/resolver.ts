@@ -23,7 +23,7 @@ import {
 import type { StatementSource } from './ports.js';
 import { compareTrustChains } from './select-chain.js';
 import { resolveTrustChain, type TrustChainOptions } from './trust-chain.js';
-import type { ResolvedTrustChain, TrustAnchor } from './types.js';
+import type { DecodedEntityStatement, ResolvedTrustChain, TrustAnchor } from './types.js';
 
 /** Validation settings shared by every resolution (everything but the time and the chain). */
 export type ResolverValidationOptions = Omit<
@@ -51,6 +51,11 @@ export interface ResolutionRequest {
   readonly exhaustive?: boolean;
   /** Fetch every statement anew (refresh before expiry). */
   readonly refresh?: boolean;
+  /**
+   * Called once the subject's configuration has passed its own checks, while its superiors are
+   * still being discovered: lets the caller start work that depends only on it (trust marks).
+   */
+  readonly onSubjectConfiguration?: (configuration: DecodedEntityStatement) => void;
 }
 
 /** The fate of one path tried. */
@@ -148,6 +153,8 @@ export class TrustChainResolver {
             if (!anchorIds.includes(configuration.claims.sub)) {
               await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
             }
+            if (configuration.claims.sub === request.subject)
+              request.onSubjectConfiguration?.(configuration);
           },
         },
       );

@@ -13,7 +13,7 @@ import {
 } from '../federation/errors.js';
 import type { Clock } from '../federation/ports.js';
 import type { ResolutionOutcome, TrustChainResolver } from '../federation/resolver.js';
-import type { TrustAnchor } from '../federation/types.js';
+import type { DecodedEntityStatement, TrustAnchor } from '../federation/types.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { TrustAnchorStore } from './trust-anchor-store.js';
@@ -102,7 +102,7 @@ export class ResolutionService {
   /** Resolves `query`, from the cache when a valid entry exists, with its verified trust marks. */
   async resolve(query: ResolutionQuery): Promise<ServedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
-    const { entry, cached } = await this.#entry(query.subject, anchors);
+    const { entry, cached } = await this.#entry(query.subject, anchors, true);
     const trustMarks = await this.#trustMarks(entry);
     return {
       outcome: entry.outcome,
@@ -122,7 +122,11 @@ export class ResolutionService {
   ): Promise<{ outcome: ResolutionOutcome; trustMarks?: TrustMarkReport }> {
     const anchors = this.configuredAnchors(query.trustAnchors);
     const outcome = await this.#withLimits(() =>
-      this.#run(query.subject, anchors, { exhaustive: true, refresh: false }),
+      this.#run(query.subject, anchors, {
+        exhaustive: true,
+        refresh: false,
+        prefetchIssuers: true,
+      }),
     );
     if (!outcome.ok || this.#deps.trustMarks === undefined) return { outcome };
     return {
@@ -135,6 +139,7 @@ export class ResolutionService {
   async #entry(
     subject: string,
     anchors: readonly TrustAnchor[],
+    prefetchIssuers: boolean,
   ): Promise<{ entry: Entry; cached: boolean }> {
     const key = this.#key(subject, anchors);
     const now = this.#deps.clock.now();
@@ -147,7 +152,10 @@ export class ResolutionService {
     }
     if (cached !== undefined) this.#entries.delete(key);
     this.#deps.metrics?.cacheLookup('resolutions', false);
-    return { entry: await this.#resolveShared(key, subject, anchors, false), cached: false };
+    return {
+      entry: await this.#resolveShared(key, subject, anchors, { refresh: false, prefetchIssuers }),
+      cached: false,
+    };
   }
 
   /**
@@ -155,10 +163,17 @@ export class ResolutionService {
    * chains are resolved here, never the issuer's own marks, so marks cannot recurse.
    */
   readonly #resolveIssuer: IssuerResolver = async (issuer, trustAnchor) => {
-    const { entry } = await this.#entry(issuer, this.configuredAnchors([trustAnchor]));
+    const { entry } = await this.#entry(issuer, this.configuredAnchors([trustAnchor]), false);
     if (!entry.outcome.ok) throw entry.outcome.error;
     return entry.outcome.chain;
   };
+
+  /** Starts resolving the chains of a subject's mark issuers (errors surface at evaluation). */
+  #prefetchIssuers(configuration: DecodedEntityStatement, anchors: readonly TrustAnchor[]): void {
+    for (const issuer of this.#deps.trustMarks?.issuersOf(configuration) ?? []) {
+      for (const anchor of anchors) this.#entry(issuer, [anchor], false).catch(() => undefined);
+    }
+  }
 
   /** The trust mark report of a resolved entry, computed once and again when it runs out. */
   #trustMarks(entry: Entry): Promise<TrustMarkReport> | undefined {
@@ -193,11 +208,12 @@ export class ResolutionService {
     key: string,
     subject: string,
     anchors: readonly TrustAnchor[],
-    refresh: boolean,
+    mode: { readonly refresh: boolean; readonly prefetchIssuers: boolean },
   ): Promise<Entry> {
+    const { refresh } = mode;
     let shared = this.#inFlight.get(key);
     if (shared === undefined) {
-      shared = this.#withLimits(() => this.#run(subject, anchors, { exhaustive: false, refresh }))
+      shared = this.#withLimits(() => this.#run(subject, anchors, { ...mode, exhaustive: false }))
         // A failed refresh must not replace the still-valid entry it was refreshing.
         .then((outcome) => this.#store(key, outcome, !refresh || outcome.ok))
         .finally(() => this.#inFlight.delete(key));
@@ -223,7 +239,11 @@ export class ResolutionService {
   async #run(
     subject: string,
     anchors: readonly TrustAnchor[],
-    mode: { readonly exhaustive: boolean; readonly refresh: boolean },
+    mode: {
+      readonly exhaustive: boolean;
+      readonly refresh: boolean;
+      readonly prefetchIssuers: boolean;
+    },
   ): Promise<ResolutionOutcome> {
     const started = performance.now();
     const signal = AbortSignal.timeout(this.#deps.options.resolutionTimeoutMs);
@@ -236,6 +256,13 @@ export class ResolutionService {
       signal,
       exhaustive: mode.exhaustive,
       refresh: mode.refresh,
+      // The chains of mark issuers resolve while the subject's superiors are discovered.
+      ...(mode.prefetchIssuers && this.#deps.trustMarks !== undefined
+        ? {
+            onSubjectConfiguration: (configuration: DecodedEntityStatement) =>
+              this.#prefetchIssuers(configuration, anchors),
+          }
+        : {}),
     });
     const label = outcome.ok ? 'resolved' : outcome.error.code;
     this.#deps.metrics?.resolutions.inc({ outcome: label });
@@ -273,7 +300,7 @@ export class ResolutionService {
     const window = Math.min(this.#deps.options.refreshAheadSeconds, lifetime / 4);
     if (entry.expiresAt - now > window) return;
     entry.refreshing = true;
-    this.#resolveShared(key, subject, anchors, true)
+    this.#resolveShared(key, subject, anchors, { refresh: true, prefetchIssuers: true })
       .then((fresh) => {
         // A failed refresh keeps serving the still-valid entry until its own exp.
         if (!fresh.outcome.ok) entry.refreshing = false;

@@ -19,7 +19,7 @@ import {
   type TrustMarkOptions,
   type VerifiedTrustMark,
 } from '../federation/trust-marks.js';
-import type { ResolvedTrustChain } from '../federation/types.js';
+import type { DecodedEntityStatement, ResolvedTrustChain } from '../federation/types.js';
 import type { HttpFetcher } from './http/index.js';
 
 /** When the issuer's status endpoint is asked (§7.3 and §8.4; digest §6.4 items 11, 12). */
@@ -53,6 +53,8 @@ export interface TrustMarkServiceOptions {
   readonly statusCacheSeconds: number;
   /** Most status answers kept. */
   readonly statusCacheMaxEntries: number;
+  /** Most marks of one entity evaluated; the others are rejected with a reason. */
+  readonly maxTrustMarks: number;
 }
 
 /** Resolves the chain of a mark issuer to the given Trust Anchor (the caller's cache applies). */
@@ -74,13 +76,27 @@ export class TrustMarkService {
     this.#statuses = new LRUCache({ max: options.statusCacheMaxEntries });
   }
 
+  /**
+   * Issuers of the marks in a subject's configuration (other than the subject), within the limit
+   * of marks evaluated: their chains are needed for verification and can be resolved early.
+   */
+  issuersOf(configuration: DecodedEntityStatement): string[] {
+    const entries = (configuration.claims.trust_marks ?? []).slice(0, this.#options.maxTrustMarks);
+    const issuers = entries.map((entry) => this.#peek(entry).iss);
+    return [...new Set(issuers)].filter(
+      (issuer) => issuer !== '' && issuer !== configuration.claims.sub,
+    );
+  }
+
   /** Verifies every mark in the configuration of `chain.subject` under `chain.trustAnchor`. */
   async evaluate(
     chain: ResolvedTrustChain,
     resolveIssuer: IssuerResolver,
   ): Promise<TrustMarkReport> {
     const now = this.#clock.now();
-    const entries = chain.statements[0]?.claims.trust_marks ?? [];
+    const all = chain.statements[0]?.claims.trust_marks ?? [];
+    // §18.1-style amplification bound: each mark may cost an issuer resolution.
+    const entries = all.slice(0, this.#options.maxTrustMarks);
     const anchor = chain.statements[chain.statements.length - 1];
     const verified: VerifiedTrustMark[] = [];
     const rejected: RejectedTrustMark[] = [];
@@ -121,6 +137,16 @@ export class TrustMarkService {
     for (const result of results) {
       if ('mark' in result) verified.push(result.mark);
       else rejected.push(result.rejected);
+    }
+    for (const entry of all.slice(this.#options.maxTrustMarks)) {
+      const failure = new InvalidTrustMarkError(
+        `only the first ${this.#options.maxTrustMarks} trust marks are evaluated`,
+        {
+          reason: 'trust_mark_limit_exceeded',
+          section: '§18.1',
+        },
+      ).toDetail();
+      rejected.push({ ...this.#peek(entry), failure });
     }
     const exps = verified.flatMap((mark) => (mark.exp === undefined ? [] : [mark.exp]));
     const exp = exps.length === 0 ? undefined : Math.min(...exps);

@@ -262,3 +262,63 @@ describe('trust mark settings', () => {
     }
   });
 });
+
+describe('trust mark bounds and round trips', () => {
+  const topology = (): Topology => ({
+    entities: [
+      { name: 'ta', trustMarkIssuers: { [`${OPEN}/1`]: [], [`${OPEN}/2`]: [], [`${OPEN}/3`]: [] } },
+      { name: 'inter', authorityHints: ['ta'] },
+      { name: 'i1', authorityHints: ['ta'] },
+      { name: 'i2', authorityHints: ['ta'] },
+      { name: 'i3', authorityHints: ['ta'] },
+      {
+        name: 'op',
+        authorityHints: ['inter'],
+        metadata: OP_METADATA,
+        trustMarks: [
+          { type: `${OPEN}/1`, issuer: 'i1' },
+          { type: `${OPEN}/2`, issuer: 'i2' },
+          { type: `${OPEN}/3`, issuer: 'i3' },
+        ],
+      },
+    ],
+  });
+
+  it('MAX_TRUST_MARKS bounds the marks evaluated; the others are reported and their issuers never contacted', async () => {
+    const h = await startHarness(topology(), ['ta'], { MAX_TRUST_MARKS: '2' });
+    try {
+      const claims = peek(await (await h.get('/resolve', h.query('op'))).text()).claims;
+      assert.equal((claims['trust_marks'] as unknown[]).length, 2);
+      assert.equal(h.testbed.requests.count({ entity: 'i3' }), 0);
+      const explain = (await (
+        await h.get('/api/v1/explain', h.query('op'))
+      ).json()) as ExplainMarks;
+      assert.deepEqual(
+        explain.trust_marks.rejected.map((mark) => mark.failure.reason),
+        ['trust_mark_limit_exceeded'],
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("resolves the issuers' chains while the subject's own chain is still being discovered", async () => {
+    const h = await startHarness(topology(), ['ta']);
+    try {
+      h.testbed.setLatency(30);
+      assert.equal((await h.get('/resolve', h.query('op'))).status, 200);
+      const entries = h.testbed.requests.entries();
+      const issuerConfiguration = entries.find(
+        (entry) => entry.entity === 'i1' && entry.kind === 'configuration',
+      );
+      const lastOfSubject = entries.find(
+        (entry) => entry.kind === 'fetch' && entry.subject === h.testbed.entityId('inter'),
+      );
+      assert.ok(issuerConfiguration !== undefined && lastOfSubject !== undefined);
+      // ta's statement about inter is the subject chain's last wave; the issuer was asked before.
+      assert.ok(issuerConfiguration.at < lastOfSubject.at);
+    } finally {
+      await h.close();
+    }
+  });
+});
