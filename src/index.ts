@@ -31,6 +31,12 @@ export {
   entityConfigurationUrl,
   isEntityIdentifier,
   isFederationError,
+  InvalidTrustMarkError,
+  TrustChainResolver,
+  decodeTrustMark,
+  discoverTrustChains,
+  verifyTrustMark,
+  verifyTrustMarkStatusResponse,
   mergeMetadataPolicies,
   resolveChainMetadata,
   resolveTrustChain,
@@ -44,6 +50,9 @@ export {
 } from './federation/index.js';
 export type {
   Clock,
+  StatementSource,
+  ResolutionOutcome,
+  VerifiedTrustMark,
   Constraints,
   DecodedEntityStatement,
   DecodeOptions,

@@ -69,7 +69,46 @@ export {
   type TrustChainOptions,
 } from './trust-chain.js';
 export { compareTrustChains, selectTrustChain } from './select-chain.js';
-export type { Clock } from './ports.js';
+export {
+  DEFAULT_DISCOVERY_LIMITS,
+  discoverTrustChains,
+  type CandidateChain,
+  type DeadBranch,
+  type DiscoveryLimits,
+  type DiscoveryResult,
+  type FetchTrace,
+} from './path-discovery.js';
+export {
+  TrustChainResolver,
+  type BranchReport,
+  type ResolutionOutcome,
+  type ResolutionRequest,
+  type ResolutionTrace,
+} from './resolver.js';
+export {
+  buildResolveResponseClaims,
+  resolutionExpiry,
+  selectEntityTypes,
+  type ResolveResponseClaims,
+} from './resolve-response.js';
+export {
+  InvalidTrustMarkError,
+  TRUST_MARK_STATUSES,
+  decodeTrustMark,
+  verifyTrustMark,
+  verifyTrustMarkStatusResponse,
+  type DecodedTrustMark,
+  type TrustMarkOptions,
+  type VerifiedTrustMark,
+} from './trust-marks.js';
+export type {
+  Clock,
+  FetchContext,
+  FetchedStatement,
+  Signer,
+  StatementSource,
+  VerificationCache,
+} from './ports.js';
 export type {
   Constraints,
   DecodedEntityStatement,
@@ -82,6 +121,5 @@ export type {
   ResolvedTrustChain,
   TrustAnchor,
   TrustChain,
-  TrustMarkEntry,
   TrustMarkOwner,
 } from './types.js';
