@@ -12,30 +12,32 @@
  * 2. Cold resolution time with a fixed latency added to every upstream response, against the
  *    least number of sequential upstream round trips the chain needs (and against that many
  *    round trips measured directly on the testbed).
+ * 3. The added cost of trust mark verification (trust-mark-cost.ts): a subject holding marks
+ *    against one with the same chain and none, warm and cold, without and with added latency.
  *
  * Everything listens on 127.0.0.1 and is closed at the end; a watchdog bounds the whole run.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config/config.js';
 import { MEDIA_TYPES, WELL_KNOWN_FEDERATION_PATH } from '../../src/federation/constants.js';
-import { startServer } from '../../src/server.js';
-import {
-  sampleFederation,
-  startTestbed,
-  type RequestLogEntry,
-  type Testbed,
-} from '../../src/testbed/index.js';
-import { RESOLVER_ID, startHarness } from '../support/service.js';
+import { sampleFederation, startTestbed, type Testbed } from '../../src/testbed/index.js';
+import { startHarness } from '../support/service.js';
 import { threeLevel } from '../support/topologies.js';
-import type { LoadRequest, LoadResult } from './load-client.js';
+import {
+  countWaves,
+  get,
+  integer,
+  interleavedRounds,
+  LoadClient,
+  median,
+  ms,
+  range,
+  resolveUrl,
+  startResolver,
+  type ServerRounds,
+} from './service-support.js';
+import { measureColdMarks, measureWarmMarks, reportTrustMarkCost } from './trust-mark-cost.js';
 
 /** Concurrent keep-alive connections of the load client. */
 const CONNECTIONS = 16;
@@ -53,52 +55,7 @@ const LATENCY_MS = 50;
 /** Cold resolutions per case (each with a new resolver), interleaved between cases. */
 const COLD_SAMPLES = 7;
 /** Hard bound of the whole benchmark: it must end by itself even if a server hangs. */
-const WATCHDOG_MS = 100_000;
-
-/** The median; the mean of the middle two for an even count (6 throughput rounds). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? 0;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? upper) + upper) / 2;
-}
-
-const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
-const ms = (value: number): string => `${value.toFixed(1)} ms`;
-
-/** The URL of `/resolve` on `base` for `subject` and `anchor` (Entity Identifiers). */
-function resolveUrl(base: string, subject: string, anchor: string): string {
-  return `${base}/resolve?${new URLSearchParams({ sub: subject, trust_anchor: anchor }).toString()}`;
-}
-
-interface Fetched {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: Buffer;
-}
-
-/**
- * GET on a new connection (no agent). Used where one request is timed, so the figure includes
- * what a cold client pays, and no pooled socket outlives the benchmark.
- */
-function get(url: string): Promise<Fetched> {
-  return new Promise<Fetched>((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: res.headers['content-type'] ?? '',
-          body: Buffer.concat(chunks),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const WATCHDOG_MS = 120_000;
 
 /** A server that only writes `body`: the least any HTTP server can do for this response. */
 async function startBareServer(body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
@@ -126,73 +83,6 @@ async function startBareServer(body: Buffer): Promise<{ url: string; close(): Pr
   };
 }
 
-/** The forked load generator (load-client.ts), one round at a time. */
-class LoadClient {
-  readonly #child: ChildProcess;
-
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-  }
-
-  static start(): LoadClient {
-    const script = fileURLToPath(new URL('./load-client.js', import.meta.url));
-    return new LoadClient(fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  }
-
-  run(load: LoadRequest): Promise<LoadResult> {
-    return new Promise<LoadResult>((resolve, reject) => {
-      const child = this.#child;
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      const onMessage = (message: unknown): void => {
-        cleanup();
-        resolve(message as LoadResult);
-      };
-      const onExit = (code: number | null): void => {
-        cleanup();
-        reject(new Error(`the load client exited (code ${String(code)}) during a round`));
-      };
-      // A round that does not come back well after its duration means a hung server.
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error('the load client did not report in time'));
-      }, load.durationMs + 15_000);
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.send(load);
-    });
-  }
-
-  /** Closes the channel (the child then exits by itself); kills this child only if it lingers. */
-  async close(): Promise<void> {
-    const child = this.#child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.disconnect();
-    const timer = setTimeout(() => child.kill(), 3_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-/** The rounds of one server. */
-interface ServerRounds {
-  /** Successful responses per second, one value per round. */
-  readonly rates: number[];
-  /**
-   * CPU time of this process (the server under test; the idle testbed costs nothing) per
-   * successful response, in microseconds. Less exposed than throughput to cores lent to other
-   * work, since time spent waiting for a core is not counted.
-   */
-  readonly serverCpuUs: number[];
-  /** CPU of the load client as a share of one core: near 1 means the client limited the round. */
-  readonly clientLoad: number[];
-  errors: number;
-}
-
 interface ThroughputFigures {
   readonly bodyBytes: number;
   readonly resolver: ServerRounds;
@@ -216,45 +106,24 @@ async function measureWarmThroughput(client: LoadClient): Promise<ThroughputFigu
       throw new Error(`warm-up /resolve answered ${first.status} ${first.contentType}`);
     }
     bare = await startBareServer(first.body);
-    // The same path and query, so both servers read the same request bytes.
-    const targets = {
-      resolver: resolverUrl,
-      bare: resolveUrl(bare.url, subject, anchor),
-    } as const;
-    const round = (url: string, durationMs: number): Promise<LoadResult> =>
-      client.run({
-        url,
-        connections: CONNECTIONS,
-        durationMs,
-        expectedBytes: first.body.length,
-      });
-    await round(targets.resolver, WARMUP_MS);
-    await round(targets.bare, WARMUP_MS);
     const upstreamBefore = harness.testbed.requests.total();
-    const newRounds = (): ServerRounds => ({
-      rates: [],
-      serverCpuUs: [],
-      clientLoad: [],
-      errors: 0,
-    });
-    const rounds = { resolver: newRounds(), bare: newRounds() };
-    let firstError: string | undefined;
-    for (let i = 0; i < ROUNDS; i++) {
-      // ABBA order: a drift in machine load over the run favours neither server.
-      const order = i % 2 === 0 ? (['resolver', 'bare'] as const) : (['bare', 'resolver'] as const);
-      for (const name of order) {
-        const cpuBefore = process.cpuUsage();
-        const result = await round(targets[name], ROUND_MS);
-        const cpu = process.cpuUsage(cpuBefore);
-        const r = rounds[name];
-        r.rates.push((result.ok / result.elapsedMs) * 1000);
-        r.serverCpuUs.push((cpu.user + cpu.system) / Math.max(1, result.ok));
-        r.clientLoad.push(result.cpuMs / result.elapsedMs);
-        r.errors += result.errors;
-        firstError ??=
-          result.firstError === undefined ? undefined : `${name}: ${result.firstError}`;
-      }
-    }
+    const expectedBytes = first.body.length;
+    const rounds = await interleavedRounds(
+      client,
+      {
+        resolver: { url: resolverUrl, expectedBytes },
+        // The same path and query, so both servers read the same request bytes.
+        bare: { url: resolveUrl(bare.url, subject, anchor), expectedBytes },
+      },
+      ['resolver', 'bare'],
+      { connections: CONNECTIONS, rounds: ROUNDS, roundMs: ROUND_MS, warmupMs: WARMUP_MS },
+    );
+    const firstError =
+      rounds.resolver.firstError === undefined
+        ? rounds.bare.firstError === undefined
+          ? undefined
+          : `bare: ${rounds.bare.firstError}`
+        : `resolver: ${rounds.resolver.firstError}`;
     return {
       bodyBytes: first.body.length,
       resolver: rounds.resolver,
@@ -266,61 +135,6 @@ async function measureWarmThroughput(client: LoadClient): Promise<ThroughputFigu
     await bare?.close();
     await harness.close();
   }
-}
-
-/**
- * A new resolver service in front of an existing testbed, with the settings of
- * test/support/service.ts. A new service has empty statement, verification, resolution and
- * response caches, so its first /resolve is fully cold.
- */
-async function startResolver(
-  testbed: Testbed,
-  anchors: readonly string[],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-trust-anchors-'));
-  try {
-    for (const name of anchors) {
-      writeFileSync(join(dir, `${name}.json`), testbed.trustAnchorFile(name));
-    }
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      RESOLVER_ENTITY_ID: RESOLVER_ID,
-      TRUST_ANCHORS_DIR: dir,
-      ALLOW_INSECURE_HTTP: 'true',
-      ALLOW_PRIVATE_NETWORK: 'true',
-      LOG_LEVEL: 'silent',
-    });
-    const service = await startServer(config, { logger: pino({ level: 'silent' }) });
-    return {
-      url: service.url,
-      close: async () => {
-        await service.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-/**
- * Number of sequential waves in which upstream requests arrived. A request can only depend on a
- * response, which arrives a full latency after its request, so requests sent together arrive well
- * within half a latency of each other and the next wave at least a latency later.
- */
-function countWaves(entries: readonly RequestLogEntry[], latencyMs: number): number {
-  const arrivals = entries.map((entry) => entry.at).sort((a, b) => a - b);
-  let waves = 0;
-  let waveStart = Number.NEGATIVE_INFINITY;
-  for (const at of arrivals) {
-    if (at - waveStart >= latencyMs / 2) {
-      waves++;
-      waveStart = at;
-    }
-  }
-  return waves;
 }
 
 /** One subject to resolve cold. */
@@ -429,12 +243,6 @@ async function measureColdResolution(): Promise<ColdFigures> {
   }
 }
 
-function range(values: readonly number[]): string {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  return min === max ? String(min) : `${min}–${max}`;
-}
-
 function report(warm: ThroughputFigures, cold: ColdFigures): string {
   const bare = median(warm.bare.rates);
   const resolver = median(warm.resolver.rates);
@@ -492,13 +300,17 @@ async function main(): Promise<void> {
   watchdog.unref();
   const client = LoadClient.start();
   let warm: ThroughputFigures;
+  let warmMarks: Awaited<ReturnType<typeof measureWarmMarks>>;
   try {
     warm = await measureWarmThroughput(client);
+    warmMarks = await measureWarmMarks(client);
   } finally {
     await client.close();
   }
   const cold = await measureColdResolution();
+  const coldMarks = await measureColdMarks();
   console.log(report(warm, cold));
+  console.log(reportTrustMarkCost(warmMarks, coldMarks));
   clearTimeout(watchdog);
 }
 
