@@ -60,7 +60,12 @@ export interface ResolutionServiceDependencies {
 interface Entry {
   readonly outcome: ResolutionOutcome;
   /** Trust marks of the resolved subject, evaluated on first use and again when they run out. */
-  marks?: { readonly report: Promise<TrustMarkReport>; validUntil: number };
+  marks?: {
+    readonly report: Promise<TrustMarkReport>;
+    validUntil: number;
+    readonly since: number;
+    refreshing: boolean;
+  };
   readonly resolvedAt: number;
   /** Seconds since the epoch after which the entry must not be served. */
   readonly expiresAt: number;
@@ -170,28 +175,57 @@ export class ResolutionService {
 
   /** Starts resolving the chains of a subject's mark issuers (errors surface at evaluation). */
   #prefetchIssuers(configuration: DecodedEntityStatement, anchors: readonly TrustAnchor[]): void {
+    // Only towards the preferred anchor, and only while resolution slots are plentiful: an early
+    // start must never push callers into 503 overloaded. Evaluation resolves whatever is missing.
+    const anchor = anchors[0];
+    if (anchor === undefined) return;
     for (const issuer of this.#deps.trustMarks?.issuersOf(configuration) ?? []) {
-      for (const anchor of anchors) this.#entry(issuer, [anchor], false).catch(() => undefined);
+      if (this.#active >= this.#deps.options.maxConcurrentResolutions / 2) return;
+      this.#entry(issuer, [anchor], false).catch(() => undefined);
     }
   }
 
-  /** The trust mark report of a resolved entry, computed once and again when it runs out. */
+  /**
+   * The trust mark report of a resolved entry: computed once, recomputed in the background
+   * shortly before it runs out (the current one is served meanwhile), and recomputed on the
+   * request path only once it has run out, so no mark is ever served past its validity.
+   */
   #trustMarks(entry: Entry): Promise<TrustMarkReport> | undefined {
     const service = this.#deps.trustMarks;
     if (service === undefined || !entry.outcome.ok) return undefined;
+    const chain = entry.outcome.chain;
     const now = this.#deps.clock.now();
-    if (entry.marks === undefined || entry.marks.validUntil <= now) {
-      const memo = {
-        report: service.evaluate(entry.outcome.chain, this.#resolveIssuer),
+    const evaluate = (freshStatus: boolean) => {
+      const memo: NonNullable<Entry['marks']> = {
+        report: service.evaluate(chain, this.#resolveIssuer, { freshStatus }),
         validUntil: Infinity,
+        since: now,
+        refreshing: false,
       };
       memo.report.then(
         (report) => (memo.validUntil = report.validUntil),
         () => (memo.validUntil = 0),
       );
-      entry.marks = memo;
+      return memo;
+    };
+    const current = entry.marks;
+    if (current === undefined || current.validUntil <= now) {
+      entry.marks = evaluate(false);
+      return entry.marks.report;
     }
-    return entry.marks.report;
+    const window = Math.min(
+      this.#deps.options.refreshAheadSeconds,
+      (current.validUntil - current.since) / 4,
+    );
+    if (!current.refreshing && current.validUntil - now <= window) {
+      current.refreshing = true;
+      const next = evaluate(true);
+      next.report.then(
+        () => (entry.marks = next),
+        () => (current.refreshing = false),
+      );
+    }
+    return current.report;
   }
 
   #key(subject: string, anchors: readonly TrustAnchor[]): string {

@@ -92,6 +92,7 @@ export class TrustMarkService {
   async evaluate(
     chain: ResolvedTrustChain,
     resolveIssuer: IssuerResolver,
+    mode: { readonly freshStatus?: boolean } = {},
   ): Promise<TrustMarkReport> {
     const now = this.#clock.now();
     const all = chain.statements[0]?.claims.trust_marks ?? [];
@@ -100,8 +101,8 @@ export class TrustMarkService {
     const anchor = chain.statements[chain.statements.length - 1];
     const verified: VerifiedTrustMark[] = [];
     const rejected: RejectedTrustMark[] = [];
-    // Marks are re-evaluated at least this often, so status changes and fixed issuers show up.
-    let validUntil = now + this.#options.statusCacheSeconds;
+    let validUntil = Infinity;
+    let statusChecked = false;
     const results = await Promise.all(
       entries.map(async (entry) => {
         const hint = this.#peek(entry);
@@ -127,7 +128,8 @@ export class TrustMarkService {
             },
             options,
           );
-          await this.#checkStatus(mark, issuerChain, options);
+          const fresh = mode.freshStatus === true;
+          if (await this.#checkStatus(mark, issuerChain, options, fresh)) statusChecked = true;
           return { mark };
         } catch (error) {
           return { rejected: { ...hint, failure: detailOf(error) } };
@@ -151,6 +153,11 @@ export class TrustMarkService {
     const exps = verified.flatMap((mark) => (mark.exp === undefined ? [] : [mark.exp]));
     const exp = exps.length === 0 ? undefined : Math.min(...exps);
     if (exp !== undefined) validUntil = Math.min(validUntil, exp);
+    // Status answers and rejections can change upstream: such reports are re-evaluated after the
+    // status cache time. A report of marks that were all verified offline (or of no marks) holds
+    // until a mark or an issuer's chain expires.
+    if (statusChecked || rejected.length > 0)
+      validUntil = Math.min(validUntil, now + this.#options.statusCacheSeconds);
     return { verified, rejected, ...(exp === undefined ? {} : { exp }), validUntil };
   }
 
@@ -198,16 +205,18 @@ export class TrustMarkService {
     }
   }
 
-  /** §8.4: asks the issuer's status endpoint when the configured mode says so. */
+  /** §8.4: asks the issuer's status endpoint when the configured mode says so; true if it did. */
   async #checkStatus(
     mark: VerifiedTrustMark,
     issuerChain: ResolvedTrustChain,
     options: TrustMarkOptions,
-  ): Promise<void> {
+    fresh: boolean,
+  ): Promise<boolean> {
     const mode = this.#options.statusCheck;
-    if (mode === 'never' || (mode === 'when-no-exp' && mark.exp !== undefined)) return;
+    if (mode === 'never' || (mode === 'when-no-exp' && mark.exp !== undefined)) return false;
     const key = createHash('sha256').update(mark.trust_mark).digest('base64url');
-    let answer = this.#statuses.get(key);
+    // A refresh ahead of expiry asks again: the cached answer is as old as the report it renews.
+    let answer = fresh ? undefined : this.#statuses.get(key);
     if (answer === undefined) {
       answer = await this.#askStatus(mark, issuerChain, options);
       const ttl = Math.min(
@@ -223,6 +232,7 @@ export class TrustMarkService {
         section: '§8.4',
       });
     }
+    return true;
   }
 
   async #askStatus(

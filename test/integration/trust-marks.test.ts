@@ -322,3 +322,34 @@ describe('trust mark bounds and round trips', () => {
     }
   });
 });
+
+describe('re-evaluation of trust marks', () => {
+  it('re-checks a status-checked mark after TRUST_MARK_STATUS_CACHE_SECONDS, ahead of time in the background', async () => {
+    const h = await startHarness(topology(), ['ta'], { TRUST_MARK_STATUS_CACHE_SECONDS: '1' });
+    try {
+      const statusCalls = () => h.testbed.requests.count({ kind: 'status', subject: 'op-no-exp' });
+      assert.equal((await h.get('/resolve', h.query('op-no-exp'))).status, 200);
+      assert.equal(statusCalls(), 1);
+      // Inside the last quarter of the report's second: served as is, refreshed in the background.
+      await new Promise((resolve) => setTimeout(resolve, 850));
+      assert.equal((await h.get('/resolve', h.query('op-no-exp'))).status, 200);
+      for (let attempt = 0; attempt < 50 && statusCalls() < 2; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(statusCalls(), 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps the signed response of marks verified without status checks until they expire', async () => {
+    const h = await startHarness(topology(), ['ta'], { TRUST_MARK_STATUS_CACHE_SECONDS: '1' });
+    try {
+      const first = await (await h.get('/resolve', h.query('op-self'))).text();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal(await (await h.get('/resolve', h.query('op-self'))).text(), first);
+    } finally {
+      await h.close();
+    }
+  });
+});

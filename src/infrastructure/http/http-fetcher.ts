@@ -370,7 +370,7 @@ export class HttpFetcher {
       req.on('close', () => {
         // Once a response exists its own end/error/close events decide (its body may still be
         // buffered when the request closes).
-        if (response !== undefined) return;
+        if (response !== undefined || settled) return;
         fail(
           new TemporarilyUnavailableError('the upstream connection closed before an answer', {
             reason: 'statement_unavailable',
@@ -436,6 +436,8 @@ export class HttpFetcher {
         }
         res.on('error', (error) => fail(refusal ?? translateNetworkError(error, location)));
         res.on('close', () => {
+          // Closing after the body was delivered is the normal end: build no error for it.
+          if (settled) return;
           fail(
             refusal ??
               new TemporarilyUnavailableError('the upstream closed the connection mid-body', {
