@@ -5,16 +5,10 @@
  * sequential waves of upstream requests.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config/config.js';
-import { startServer } from '../../src/server.js';
 import type { RequestLogEntry, Testbed } from '../../src/testbed/index.js';
-import { RESOLVER_ID } from '../support/service.js';
+import { startTestResolver } from '../support/service.js';
 import type { LoadRequest, LoadResult } from './load-client.js';
 
 /** The median; the mean of the middle two for an even count (6 throughput rounds). */
@@ -201,42 +195,17 @@ export async function interleavedRounds<Name extends string>(
 }
 
 /**
- * A new resolver service in front of an existing testbed, with the settings of
- * test/support/service.ts (plus `env`). A new service has empty statement, verification,
- * resolution, trust mark status and response caches, so its first /resolve is fully cold.
+ * A new resolver service in front of an existing testbed, with the settings of the test harness
+ * (plus `env`). A new service has empty statement, verification, resolution, trust mark status and
+ * response caches, so its first /resolve is fully cold.
  */
 export async function startResolver(
   testbed: Testbed,
   anchors: readonly string[],
   env: Readonly<Record<string, string>> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-trust-anchors-'));
-  try {
-    for (const name of anchors) {
-      writeFileSync(join(dir, `${name}.json`), testbed.trustAnchorFile(name));
-    }
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      RESOLVER_ENTITY_ID: RESOLVER_ID,
-      TRUST_ANCHORS_DIR: dir,
-      ALLOW_INSECURE_HTTP: 'true',
-      ALLOW_PRIVATE_NETWORK: 'true',
-      LOG_LEVEL: 'silent',
-      ...env,
-    });
-    const service = await startServer(config, { logger: pino({ level: 'silent' }) });
-    return {
-      url: service.url,
-      close: async () => {
-        await service.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const started = await startTestResolver(testbed, anchors, env);
+  return { url: started.service.url, close: () => started.close() };
 }
 
 /**

@@ -31,18 +31,25 @@ export interface Harness {
 /** The Entity Identifier the resolver under test uses. */
 export const RESOLVER_ID = 'https://resolver.test.example';
 
-/** Starts `topology` and a resolver trusting the entities named in `anchors`. */
-export async function startHarness(
-  topology: Topology,
+/** A resolver service configured for a testbed: loopback allowed, quiet, anchors in a temp folder. */
+export interface TestResolver {
+  readonly service: RunningService;
+  /** Its TRUST_ANCHORS_DIR. */
+  readonly anchorsDir: string;
+  /** Stops the service and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** Starts a resolver trusting the testbed entities named in `anchors` (plus `env` settings). */
+export async function startTestResolver(
+  testbed: Testbed,
   anchors: readonly string[],
-  env: Record<string, string> = {},
-): Promise<Harness> {
-  const testbed = await startTestbed(topology);
+  env: Readonly<Record<string, string>> = {},
+): Promise<TestResolver> {
   const dir = mkdtempSync(join(tmpdir(), 'trust-anchors-'));
-  for (const name of anchors)
-    writeFileSync(join(dir, `${name}.json`), testbed.trustAnchorFile(name));
-  let resolver: RunningService;
   try {
+    for (const name of anchors)
+      writeFileSync(join(dir, `${name}.json`), testbed.trustAnchorFile(name));
     const config = loadConfig({
       PORT: '0',
       HOST: '127.0.0.1',
@@ -53,12 +60,37 @@ export async function startHarness(
       LOG_LEVEL: 'silent',
       ...env,
     });
-    resolver = await startServer(config, { logger: pino({ level: 'silent' }) });
+    const service = await startServer(config, { logger: pino({ level: 'silent' }) });
+    return {
+      service,
+      anchorsDir: dir,
+      async close() {
+        await service.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (error) {
-    await testbed.close();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Starts `topology` and a resolver trusting the entities named in `anchors`. */
+export async function startHarness(
+  topology: Topology,
+  anchors: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Harness> {
+  const testbed = await startTestbed(topology);
+  let started: TestResolver;
+  try {
+    started = await startTestResolver(testbed, anchors, env);
+  } catch (error) {
+    await testbed.close();
+    throw error;
+  }
+  const resolver = started.service;
+  const dir = started.anchorsDir;
   const defaultAnchor = anchors[0] ?? '';
   return {
     testbed,
@@ -81,9 +113,8 @@ export async function startHarness(
       };
     },
     async close() {
-      await resolver.close();
+      await started.close();
       await testbed.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
