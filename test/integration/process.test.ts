@@ -104,6 +104,29 @@ describe('npm start (dist/src/main.js)', () => {
     assert.match(exit.stderr, /PORT/);
   });
 
+  it('refuses to start with a missing trust anchors folder or keys file, naming the variable', async () => {
+    const folder = await run('dist/src/main.js', {
+      PORT: '0',
+      TRUST_ANCHORS_DIR: join(tmpdir(), 'no-such-anchors-folder'),
+      LOG_LEVEL: 'silent',
+    });
+    assert.equal(folder.code, 1);
+    assert.match(folder.stderr, /TRUST_ANCHORS_DIR/);
+    const dir = mkdtempSync(join(tmpdir(), 'anchors-'));
+    try {
+      const keys = await run('dist/src/main.js', {
+        PORT: '0',
+        TRUST_ANCHORS_DIR: dir,
+        RESOLVER_KEYS_FILE: join(dir, 'missing-keys.json'),
+        LOG_LEVEL: 'silent',
+      });
+      assert.equal(keys.code, 1);
+      assert.match(keys.stderr, /RESOLVER_KEYS_FILE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start with a bad trust anchor file, naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anchors-'));
     try {
@@ -116,6 +139,7 @@ describe('npm start (dist/src/main.js)', () => {
       });
       assert.equal(exit.code, 1);
       assert.match(exit.stderr, /broken-anchor\.json/);
+      assert.match(exit.stderr, /TRUST_ANCHORS_DIR/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
