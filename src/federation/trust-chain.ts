@@ -237,7 +237,7 @@ export async function validateTrustChain(
   trustAnchors: TrustAnchor | readonly TrustAnchor[],
   options: TrustChainOptions,
 ): Promise<TrustChain> {
-  const anchors = Array.isArray(trustAnchors) ? trustAnchors : [trustAnchors as TrustAnchor];
+  const anchors = 'entity_id' in trustAnchors ? [trustAnchors] : trustAnchors;
   validateShape(statements, options.maxChainLength ?? CORE_LIMITS.maxChainLength);
   const anchor = findAnchor(statements, anchors);
   statements.forEach((statement, index) => {
