@@ -93,7 +93,6 @@ export {
 } from './resolve-response.js';
 export {
   InvalidTrustMarkError,
-  TRUST_MARK_STATUSES,
   decodeTrustMark,
   verifyTrustMark,
   verifyTrustMarkStatusResponse,

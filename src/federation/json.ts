@@ -18,11 +18,6 @@ export function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** True for an array whose every element is a string. */
-export function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
-}
-
 /** Own enumerable property lookup that never reaches the prototype chain. */
 export function getOwn(object: JsonObject, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
@@ -71,9 +66,4 @@ export function exceedsJsonDepth(value: unknown, limit: number): boolean {
     for (const child of children) stack.push([child, depth + 1]);
   }
   return false;
-}
-
-/** Deep copy of a JSON value (structured data only), so callers never share mutable state. */
-export function cloneJson<T>(value: T): T {
-  return structuredClone(value);
 }

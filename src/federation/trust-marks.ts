@@ -310,9 +310,6 @@ export async function verifyTrustMark(
   };
 }
 
-/** Status values of §8.4; only `active` keeps a mark. */
-export const TRUST_MARK_STATUSES = ['active', 'expired', 'revoked', 'invalid'] as const;
-
 /**
  * Verifies a Trust Mark Status response (§8.4.2): `typ`, signature by the issuer's keys, `iss`
  * the issuer, the echoed `trust_mark`, and a `status`. Returns the status; anything but `active`
