@@ -82,6 +82,7 @@ export type FailureReason =
   | 'max_depth_exceeded'
   | 'authority_hints_exceeded'
   | 'fetch_limit_exceeded'
+  | 'candidate_limit_exceeded'
   | 'deadline_exceeded'
   | 'fetch_endpoint_missing'
   | 'no_path_to_trust_anchor'

@@ -14,6 +14,7 @@ import {
   type FailureReason,
 } from './errors.js';
 import { getOwn } from './json.js';
+import { compareTrustChains } from './select-chain.js';
 import type { FetchContext, FetchedStatement, StatementSource } from './ports.js';
 import type { DecodedEntityStatement } from './types.js';
 
@@ -68,6 +69,7 @@ export interface CandidateChain {
 /** What discovery found. */
 export interface DiscoveryResult {
   readonly subjectConfiguration: DecodedEntityStatement;
+  /** Complete chains, most preferred first (select-chain.ts). */
   readonly candidates: readonly CandidateChain[];
   readonly deadBranches: readonly DeadBranch[];
   /** Entity Configurations of every superior fetched, for the authority_hints check (§3.2 step 6). */
@@ -470,17 +472,23 @@ export async function discoverTrustChains(
       ),
     });
   }
-  if (candidates.length > limits.maxCandidateChains) {
-    const dropped = candidates.splice(limits.maxCandidateChains);
-    for (const chain of dropped) {
-      deadBranches.push({
-        path: chain.path,
-        failure: boundFailure(
-          'fetch_limit_exceeded',
-          `more than ${limits.maxCandidateChains} candidate chains`,
-        ),
-      });
-    }
+  // Candidates come in the order of preference of select-chain.ts (the requested anchors' order
+  // breaks ties), so a cap drops the least preferred ones, never the chain that would be chosen.
+  candidates.sort((a, b) =>
+    compareTrustChains(
+      { ...a, trustAnchor: a.path[a.path.length - 1] ?? '' },
+      { ...b, trustAnchor: b.path[b.path.length - 1] ?? '' },
+      request.trustAnchors,
+    ),
+  );
+  for (const chain of candidates.splice(limits.maxCandidateChains)) {
+    deadBranches.push({
+      path: chain.path,
+      failure: boundFailure(
+        'candidate_limit_exceeded',
+        `only the ${limits.maxCandidateChains} preferred candidate chains are validated`,
+      ),
+    });
   }
   return {
     subjectConfiguration,

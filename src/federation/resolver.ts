@@ -15,13 +15,11 @@ import {
 } from './errors.js';
 import {
   discoverTrustChains,
-  type CandidateChain,
   type DeadBranch,
   type DiscoveryLimits,
   type FetchTrace,
 } from './path-discovery.js';
 import type { StatementSource } from './ports.js';
-import { compareTrustChains } from './select-chain.js';
 import { resolveTrustChain, type TrustChainOptions } from './trust-chain.js';
 import type { DecodedEntityStatement, ResolvedTrustChain, TrustAnchor } from './types.js';
 
@@ -169,9 +167,8 @@ export class TrustChainResolver {
       };
     }
 
-    const ordered = [...discovered.candidates].sort((a, b) =>
-      compareTrustChains(withAnchor(a), withAnchor(b), anchorIds),
-    );
+    // Discovery returns the candidates most preferred first (select-chain.ts).
+    const ordered = discovered.candidates;
     const reports: BranchReport[] = [];
     const failures: FederationError[] = [];
     let chosen: ResolvedTrustChain | undefined;
@@ -289,10 +286,6 @@ function subjectFailure(error: unknown): FederationError {
     );
   }
   return failure.withLocation({ statementIndex: 0 });
-}
-
-function withAnchor(candidate: CandidateChain) {
-  return { ...candidate, trustAnchor: candidate.path[candidate.path.length - 1] ?? '' };
 }
 
 function incomplete(branch: DeadBranch): BranchReport {
