@@ -2,11 +2,9 @@
  * Service configuration from the environment: validated once at boot, secure defaults, frozen.
  * An invalid setting stops the service with a message naming the variable (architecture rule 7).
  */
-import {
-  DEFAULT_SIGNING_ALGORITHMS,
-  FORBIDDEN_ALGORITHM_PATTERN,
-} from '../federation/constants.js';
+import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
+import { assertSigningAlgorithms } from '../federation/entity-statement.js';
 import { STATUS_CHECK_MODES, type StatusCheckMode } from '../infrastructure/trust-mark-service.js';
 
 /** Log levels pino understands. */
@@ -212,15 +210,17 @@ export function loadConfig(env: Env): Config {
   if (!isLogLevel(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  const signingAlgorithms = (read(env, 'SIGNING_ALGORITHMS') ?? SETTINGS.SIGNING_ALGORITHMS[0])
-    .split(',')
-    .map((alg) => alg.trim())
-    .filter((alg) => alg.length > 0);
-  if (signingAlgorithms.length === 0)
-    throw new ConfigError('SIGNING_ALGORITHMS', 'must name at least one algorithm');
-  for (const alg of signingAlgorithms) {
-    if (FORBIDDEN_ALGORITHM_PATTERN.test(alg))
-      throw new ConfigError('SIGNING_ALGORITHMS', `${alg} can never be accepted`);
+  const signingAlgorithms = list(env, 'SIGNING_ALGORITHMS');
+  try {
+    // The core's own check: asymmetric only, never none or HMAC (§1.1).
+    assertSigningAlgorithms(
+      signingAlgorithms.length === 0 ? DEFAULT_SIGNING_ALGORITHMS : signingAlgorithms,
+    );
+  } catch (error) {
+    throw new ConfigError(
+      'SIGNING_ALGORITHMS',
+      error instanceof Error ? error.message : 'is not usable',
+    );
   }
   const config: Config = {
     port,
@@ -234,7 +234,8 @@ export function loadConfig(env: Env): Config {
     allowInsecureHttp,
     allowPrivateNetwork: boolean(env, 'ALLOW_PRIVATE_NETWORK'),
     logLevel,
-    signingAlgorithms,
+    signingAlgorithms:
+      signingAlgorithms.length === 0 ? DEFAULT_SIGNING_ALGORITHMS : signingAlgorithms,
     clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 0, 3600),
     fetchTimeoutMs: integer(env, 'FETCH_TIMEOUT_MS', 10, 120_000),
     maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 1024, 16 * 1024 * 1024),

@@ -2,7 +2,12 @@
  * Assertion functions that narrow untrusted Entity Statement claims (§3.1, §3.2) to typed values.
  * Each failure names the claim, the rule and the spec section.
  */
-import { CORE_LIMITS, FEDERATION_ENTITY, SPEC_DEFINED_CLAIMS } from './constants.js';
+import {
+  CORE_LIMITS,
+  FEDERATION_ENTITY,
+  PRIVATE_JWK_MEMBERS,
+  SPEC_DEFINED_CLAIMS,
+} from './constants.js';
 import { isEntityIdentifier, type EntityIdOptions } from './entity-id.js';
 import { InvalidMetadataError, InvalidTrustChainError, type FailureReason } from './errors.js';
 import { getOwn, hasOwn, isNonEmptyString, isPlainObject, type JsonObject } from './json.js';
@@ -46,9 +51,6 @@ const REGISTRATION_ONLY_CLAIMS = ['aud', 'trust_anchor'] as const;
 
 /** §5.2.1: protocol key parameters that MUST NOT appear in `federation_entity` metadata. */
 const FORBIDDEN_FEDERATION_ENTITY_PARAMETERS = ['jwks', 'jwks_uri', 'signed_jwks_uri'] as const;
-
-/** JWK members that carry private or symmetric key material; never acceptable in a `jwks` claim. */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 function invalid(
   reason: FailureReason,

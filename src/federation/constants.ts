@@ -41,6 +41,9 @@ export const DEFAULT_SIGNING_ALGORITHMS = [
 /** Algorithms that can never be allowed, whatever the configuration says. */
 export const FORBIDDEN_ALGORITHM_PATTERN = /^(none|HS\d+)$/i;
 
+/** JWK members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
 /** The Entity Type that `allowed_entity_types` always keeps (§6.2.3). */
 export const FEDERATION_ENTITY = 'federation_entity';
 
