@@ -436,6 +436,11 @@ describe('§3 decodeEntityStatement', () => {
       ['a private key', { keys: [{ ...key, d: 'secret' }] }, 'key_invalid'],
       ['a symmetric key', { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 's' }] }, 'key_invalid'],
       ['a key without kty', { keys: [{ kid: 'a' }] }, 'key_invalid'],
+      [
+        'more keys than the limit (100)',
+        { keys: Array.from({ length: 101 }, (_, i) => ({ ...key, kid: `k${i}` })) },
+        'claim_invalid',
+      ],
     ];
     for (const [name, jwks, reason] of cases) {
       it(`rejects a jwks with ${name}`, () => {
