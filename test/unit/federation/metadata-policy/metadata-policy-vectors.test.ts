@@ -1,5 +1,5 @@
 /**
- * Table-driven run of the shared metadata policy vectors (../shared/vectors/metadata-policy.json,
+ * Table-driven run of the public metadata policy vectors (test/fixtures/metadata-policy-vectors.json,
  * 168 cases). Arrays are compared as sets (§6.1.3 item 5: the order after a merge is undefined);
  * `exact` cases compare order too, except arrays that add/subset_of/superset_of produced.
  */
@@ -23,7 +23,7 @@ import {
   loadVectors,
   normalise,
   snapshot,
-  vectorsPath,
+  VECTORS_FIXTURE,
 } from './support.js';
 
 const EXPECTED_CASE_COUNT = 168;
@@ -265,7 +265,7 @@ try {
 }
 
 describe('metadata policy vectors', () => {
-  it(`loads all ${EXPECTED_CASE_COUNT} cases from ${vectorsPath()}`, () => {
+  it(`loads all ${EXPECTED_CASE_COUNT} cases from test/fixtures/${VECTORS_FIXTURE}`, () => {
     if (loadError !== undefined) throw loadError;
     assert.equal(cases.length, EXPECTED_CASE_COUNT);
     assert.equal(new Set(cases.map((c) => c.id)).size, cases.length, 'case ids are unique');

@@ -1,10 +1,8 @@
 /** Shared helpers of the metadata policy tests: vector loading, set-wise comparison, freezing. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidMetadataError } from '../../../../src/federation/errors.js';
 import type { FailureReason } from '../../../../src/federation/errors.js';
+import { readFixture } from '../../../support/paths.js';
 
 /** Reasons a failed merge or policy validation may carry. */
 export const POLICY_REASONS: readonly FailureReason[] = [
@@ -22,25 +20,12 @@ export const APPLY_REASONS: readonly FailureReason[] = [
   'metadata_null',
 ];
 
-/** The repository root: the nearest ancestor of this file that holds package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-}
+/** Name of the vendored vectors file under test/fixtures (provenance in its README). */
+export const VECTORS_FIXTURE = 'metadata-policy-vectors.json';
 
-/** Path of the shared vectors file (CI lays `shared/` beside the clone). */
-export function vectorsPath(): string {
-  return resolve(repoRoot(), '..', 'shared', 'vectors', 'metadata-policy.json');
-}
-
-/** Parsed JSON of the shared vectors file; throws (failing the caller's test) when missing. */
+/** Parsed JSON of the vendored vectors. */
 export function loadVectors(): unknown {
-  return JSON.parse(readFileSync(vectorsPath(), 'utf8'));
+  return readFixture(VECTORS_FIXTURE);
 }
 
 /** Canonical JSON with sorted object members, used to order set elements. */
