@@ -1,7 +1,11 @@
 /**
- * The composition root: the only module that registers anything in the tsyringe container. Every
- * dependency is built by a factory from explicit tokens.
+ * The composition root: the only module that picks adapters and registers anything in the
+ * tsyringe container. Every dependency is built by a factory from explicit tokens; tests replace
+ * the clock, the logger, the upstream sources, the signer and the cache tiers through
+ * {@link ContainerOverrides}, and a test resolves every token of the graph.
  */
+// tsyringe checks for a Reflect metadata polyfill when it is imported, although no decorator is
+// used here (docs/decisions.md).
 import 'reflect-metadata';
 import {
   container as rootContainer,
@@ -9,29 +13,65 @@ import {
   type DependencyContainer,
 } from 'tsyringe';
 import type { Config } from './config/config.js';
-import { KeyImportCache } from './federation/key-cache.js';
-import { TrustChainResolver } from './federation/resolver.js';
+import {
+  CachingStatementSource,
+  ResolutionService,
+  ResolverEngine,
+  ResolverIdentity,
+  TrustMarkService,
+  type CacheTier,
+  type CachedStatement,
+  type ResolutionEntry,
+  type StatusAnswer,
+  type TrustMarkStatusSource,
+} from './engine/index.js';
+import {
+  TrustChainResolver,
+  type Clock,
+  type Signer,
+  type StatementSource,
+} from './federation/index.js';
+import { MemoryKeyImportCache } from './infrastructure/cache/key-import-cache.js';
+import { MemoryTier } from './infrastructure/cache/memory-tier.js';
+import { MemoryVerificationCache } from './infrastructure/cache/verification-cache.js';
 import { systemClock } from './infrastructure/clock.js';
 import { HttpFetcher } from './infrastructure/http/index.js';
+import { JwksSigner } from './infrastructure/keys/signing-keys.js';
 import { createLogger, type Logger } from './infrastructure/logger.js';
 import { Metrics } from './infrastructure/metrics.js';
-import { ResolutionService } from './infrastructure/resolution-service.js';
-import { ResponseSigner } from './infrastructure/response-signing.js';
-import { JwksSigner } from './infrastructure/signing-keys.js';
-import { CachingStatementSource } from './infrastructure/statements/caching-statement-source.js';
 import { HttpStatementSource } from './infrastructure/statements/http-statement-source.js';
-import { TrustAnchorStore } from './infrastructure/trust-anchor-store.js';
-import { TrustMarkService } from './infrastructure/trust-mark-service.js';
-import { LruVerificationCache } from './infrastructure/verification-cache.js';
+import { TrustAnchorStore } from './infrastructure/trust-anchors/trust-anchor-store.js';
+import { HttpTrustMarkStatusSource } from './infrastructure/trust-marks/http-status-source.js';
 import { TOKENS } from './tokens.js';
 
 /** The product's User-Agent on every outbound request. */
 export const USER_AGENT = 'federation-resolver/0.1 (+OpenID Federation 1.0 resolver)';
 
-/** Options that replace parts of the default wiring (tests). */
+/** The cache tiers of one service. */
+export interface CacheTiers {
+  readonly statements: CacheTier<CachedStatement>;
+  readonly resolved: CacheTier<ResolutionEntry>;
+  readonly failed: CacheTier<ResolutionEntry>;
+  readonly trustMarkStatus: CacheTier<StatusAnswer>;
+  readonly responses: CacheTier<string>;
+}
+
+/** Parts of the default wiring a caller may replace (tests, benchmarks, other front doors). */
 export interface ContainerOverrides {
   readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Where statements come from instead of HTTP (an in-memory federation, for example). */
+  readonly statementSource?: StatementSource;
+  /** Where Trust Mark Status answers come from instead of HTTP. */
+  readonly trustMarkStatusSource?: TrustMarkStatusSource;
+  /** Cache tiers instead of the in-memory ones. */
+  readonly cacheTiers?: Partial<CacheTiers>;
+  /** The resolver's signing keys instead of RESOLVER_KEYS_FILE or an ephemeral key. */
+  readonly signer?: Signer;
 }
+
+/** Most keys kept imported; a federation has a few per entity. */
+const KEY_CACHE_ENTRIES = 1000;
 
 /**
  * Builds a child container holding one resolver service configured by `config`. Loads the trust
@@ -48,10 +88,11 @@ export async function buildContainer(
   });
   anchors.load();
   const signer =
-    config.keysFile === undefined
+    overrides.signer ??
+    (config.keysFile === undefined
       ? await JwksSigner.ephemeral()
-      : await JwksSigner.fromFile(config.keysFile);
-  if (signer.ephemeral) {
+      : await JwksSigner.fromFile(config.keysFile));
+  if (signer instanceof JwksSigner && signer.ephemeral) {
     logger.warn(
       'RESOLVER_KEYS_FILE is not set: signing with an ephemeral key that changes at every start',
     );
@@ -61,15 +102,30 @@ export async function buildContainer(
   if (config.allowPrivateNetwork)
     logger.warn('ALLOW_PRIVATE_NETWORK is on: fetches may reach private addresses');
 
+  const metrics = new Metrics();
+  const memoryTier = <V extends NonNullable<unknown>>(
+    name: Parameters<Metrics['trackCacheSize']>[0],
+    maxEntries: number,
+  ): CacheTier<V> => {
+    const tier = new MemoryTier<V>({ maxEntries });
+    metrics.trackCacheSize(name, () => tier.size);
+    return tier;
+  };
+  const tiers = overrides.cacheTiers ?? {};
+
+  const singleton = <T>(factory: (c: DependencyContainer) => T) => ({
+    useFactory: instanceCachingFactory(factory),
+  });
   container.register(TOKENS.Config, { useValue: config });
   container.register(TOKENS.Logger, { useValue: logger });
-  container.register(TOKENS.Clock, { useValue: systemClock });
-  container.register(TOKENS.Metrics, { useValue: new Metrics() });
+  container.register(TOKENS.Clock, { useValue: overrides.clock ?? systemClock });
+  container.register(TOKENS.Metrics, { useValue: metrics });
   container.register(TOKENS.Signer, { useValue: signer });
   container.register(TOKENS.TrustAnchorStore, { useValue: anchors });
-  container.register(TOKENS.KeyImportCache, { useValue: new KeyImportCache() });
-  container.register(TOKENS.HttpFetcher, {
-    useFactory: instanceCachingFactory(
+  container.register(TOKENS.TrustAnchors, { useValue: anchors });
+  container.register(
+    TOKENS.HttpFetcher,
+    singleton(
       () =>
         new HttpFetcher({
           userAgent: USER_AGENT,
@@ -79,32 +135,60 @@ export async function buildContainer(
           allowPrivateNetwork: config.allowPrivateNetwork,
         }),
     ),
-  });
-  container.register(TOKENS.VerificationCache, {
-    useFactory: instanceCachingFactory(
-      (c) => new LruVerificationCache(config.statementCacheMaxEntries, c.resolve(TOKENS.Metrics)),
-    ),
-  });
-  container.register(TOKENS.StatementSource, {
-    useFactory: instanceCachingFactory(
+  );
+  container.register(
+    TOKENS.KeyImportCache,
+    singleton(() => {
+      const cache = new MemoryKeyImportCache(KEY_CACHE_ENTRIES);
+      metrics.trackCacheSize('keys', () => cache.size);
+      return cache;
+    }),
+  );
+  container.register(
+    TOKENS.VerificationCache,
+    singleton(() => {
+      const cache = new MemoryVerificationCache(config.statementCacheMaxEntries, (hit) =>
+        metrics.cacheLookup('signatures', hit),
+      );
+      metrics.trackCacheSize('signatures', () => cache.size);
+      return cache;
+    }),
+  );
+  container.register(
+    TOKENS.UpstreamStatementSource,
+    singleton(
       (c) =>
-        new CachingStatementSource(
-          new HttpStatementSource(c.resolve(TOKENS.HttpFetcher), c.resolve(TOKENS.Metrics)),
-          {
-            maxEntries: config.statementCacheMaxEntries,
+        overrides.statementSource ??
+        new HttpStatementSource(c.resolve(TOKENS.HttpFetcher), metrics),
+    ),
+  );
+  container.register(
+    TOKENS.StatementTier,
+    singleton(() => tiers.statements ?? memoryTier('statements', config.statementCacheMaxEntries)),
+  );
+  container.register(
+    TOKENS.StatementCache,
+    singleton(
+      (c) =>
+        new CachingStatementSource({
+          upstream: c.resolve(TOKENS.UpstreamStatementSource),
+          tier: c.resolve(TOKENS.StatementTier),
+          clock: c.resolve(TOKENS.Clock),
+          options: {
             maxTtlSeconds: config.statementCacheMaxTtlSeconds,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
-            clock: c.resolve(TOKENS.Clock),
-            metrics: c.resolve(TOKENS.Metrics),
           },
-        ),
+          metrics,
+        }),
     ),
-  });
-  container.register(TOKENS.TrustChainResolver, {
-    useFactory: instanceCachingFactory(
+  );
+  container.register(
+    TOKENS.TrustChainResolver,
+    singleton(
       (c) =>
         new TrustChainResolver({
-          source: c.resolve(TOKENS.StatementSource),
+          source: c.resolve(TOKENS.StatementCache),
+          clock: c.resolve(TOKENS.Clock),
           limits: {
             maxDepth: config.maxChainDepth,
             maxAuthorityHints: config.maxAuthorityHints,
@@ -120,56 +204,112 @@ export async function buildContainer(
           },
         }),
     ),
-  });
-  container.register(TOKENS.TrustMarkService, {
-    useFactory: instanceCachingFactory(
+  );
+  container.register(
+    TOKENS.TrustMarkStatusSource,
+    singleton(
       (c) =>
-        new TrustMarkService(c.resolve(TOKENS.HttpFetcher), c.resolve(TOKENS.Clock), {
-          verification: {
-            allowHttp: config.allowInsecureHttp,
-            allowedAlgorithms: config.signingAlgorithms,
-            clockSkew: config.clockSkewSeconds,
-            extraTrustMarkTypes: config.trustMarkTyps,
-            legacyClaimNames: config.acceptLegacyTrustMarkClaims,
-            keyCache: c.resolve(TOKENS.KeyImportCache),
-            verifiedSignatures: c.resolve(TOKENS.VerificationCache),
+        overrides.trustMarkStatusSource ??
+        new HttpTrustMarkStatusSource(c.resolve(TOKENS.HttpFetcher)),
+    ),
+  );
+  container.register(
+    TOKENS.TrustMarkStatusTier,
+    singleton(
+      () =>
+        tiers.trustMarkStatus ?? memoryTier('trust_mark_status', config.statementCacheMaxEntries),
+    ),
+  );
+  container.register(
+    TOKENS.TrustMarkService,
+    singleton(
+      (c) =>
+        new TrustMarkService({
+          statusSource: c.resolve(TOKENS.TrustMarkStatusSource),
+          statusTier: c.resolve(TOKENS.TrustMarkStatusTier),
+          clock: c.resolve(TOKENS.Clock),
+          metrics,
+          options: {
+            verification: {
+              allowHttp: config.allowInsecureHttp,
+              allowedAlgorithms: config.signingAlgorithms,
+              clockSkew: config.clockSkewSeconds,
+              extraTrustMarkTypes: config.trustMarkTyps,
+              legacyClaimNames: config.acceptLegacyTrustMarkClaims,
+              keyCache: c.resolve(TOKENS.KeyImportCache),
+              verifiedSignatures: c.resolve(TOKENS.VerificationCache),
+            },
+            statusCheck: config.trustMarkStatusCheck,
+            statusCacheSeconds: config.trustMarkStatusCacheSeconds,
+            maxTrustMarks: config.maxTrustMarks,
           },
-          statusCheck: config.trustMarkStatusCheck,
-          statusCacheSeconds: config.trustMarkStatusCacheSeconds,
-          statusCacheMaxEntries: config.statementCacheMaxEntries,
-          maxTrustMarks: config.maxTrustMarks,
         }),
     ),
-  });
-  container.register(TOKENS.ResolutionService, {
-    useFactory: instanceCachingFactory(
+  );
+  container.register(
+    TOKENS.ResolvedTier,
+    singleton(() => tiers.resolved ?? memoryTier('resolutions', config.resolutionCacheMaxEntries)),
+  );
+  container.register(
+    TOKENS.FailedTier,
+    singleton(
+      () => tiers.failed ?? memoryTier('failed_resolutions', config.resolutionCacheMaxEntries),
+    ),
+  );
+  container.register(
+    TOKENS.ResolutionService,
+    singleton(
       (c) =>
         new ResolutionService({
-          trustMarks: c.resolve(TOKENS.TrustMarkService),
           resolver: c.resolve(TOKENS.TrustChainResolver),
-          anchors: c.resolve(TOKENS.TrustAnchorStore),
+          anchors: c.resolve(TOKENS.TrustAnchors),
+          resolved: c.resolve(TOKENS.ResolvedTier),
+          failed: c.resolve(TOKENS.FailedTier),
+          statements: c.resolve(TOKENS.StatementCache),
+          trustMarks: c.resolve(TOKENS.TrustMarkService),
           clock: c.resolve(TOKENS.Clock),
-          metrics: c.resolve(TOKENS.Metrics),
-          logger: c.resolve<Logger>(TOKENS.Logger).child({ component: 'resolution' }),
+          metrics,
+          logger: c.resolve(TOKENS.Logger).child({ component: 'resolution' }),
           options: {
             resolutionTimeoutMs: config.resolutionTimeoutMs,
             maxConcurrentResolutions: config.maxConcurrentResolutions,
-            cacheMaxEntries: config.resolutionCacheMaxEntries,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
             refreshAheadSeconds: config.refreshAheadSeconds,
           },
         }),
     ),
-  });
-  container.register(TOKENS.ResponseSigner, {
-    useFactory: instanceCachingFactory(
+  );
+  container.register(
+    TOKENS.ResponseTier,
+    singleton(() => tiers.responses ?? memoryTier('responses', config.resolutionCacheMaxEntries)),
+  );
+  container.register(
+    TOKENS.ResolverIdentity,
+    singleton(
       (c) =>
-        new ResponseSigner(c.resolve(TOKENS.Signer), c.resolve(TOKENS.Clock), {
-          entityId: config.entityId,
-          organizationName: config.organizationName,
-          authorityHints: config.authorityHints,
+        new ResolverIdentity({
+          signer: c.resolve(TOKENS.Signer),
+          clock: c.resolve(TOKENS.Clock),
+          responses: c.resolve(TOKENS.ResponseTier),
+          metrics,
+          identity: {
+            entityId: config.entityId,
+            organizationName: config.organizationName,
+            authorityHints: config.authorityHints,
+          },
         }),
     ),
-  });
+  );
+  container.register(
+    TOKENS.ResolverEngine,
+    singleton(
+      (c) =>
+        new ResolverEngine({
+          resolutions: c.resolve(TOKENS.ResolutionService),
+          identity: c.resolve(TOKENS.ResolverIdentity),
+          anchors: c.resolve(TOKENS.TrustAnchors),
+        }),
+    ),
+  );
   return container;
 }

@@ -1,7 +1,7 @@
 /** Process entry (`npm start`): configuration → service → signals. */
 import { ConfigError, loadConfig } from './config/config.js';
-import { SigningKeyError } from './infrastructure/signing-keys.js';
-import { TrustAnchorFileError } from './infrastructure/trust-anchor-store.js';
+import { SigningKeyError } from './infrastructure/keys/signing-keys.js';
+import { TrustAnchorFileError } from './infrastructure/trust-anchors/trust-anchor-store.js';
 import { startServer } from './server.js';
 
 /** The setting behind a boot failure, so the message always names the variable. */

@@ -30,9 +30,7 @@ export async function startServer(
   const container = await buildContainer(config, overrides);
   const logger = container.resolve(TOKENS.Logger);
   const app = createApp({
-    resolutions: container.resolve(TOKENS.ResolutionService),
-    responses: container.resolve(TOKENS.ResponseSigner),
-    anchors: container.resolve(TOKENS.TrustAnchorStore),
+    engine: container.resolve(TOKENS.ResolverEngine),
     clock: container.resolve(TOKENS.Clock),
     metrics: container.resolve(TOKENS.Metrics),
     logger,

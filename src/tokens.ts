@@ -1,16 +1,31 @@
 /** Injection tokens of the container: one per interface or value the composition root provides. */
 import type { InjectionToken } from 'tsyringe';
 import type { Config } from './config/config.js';
-import type { Clock, Signer, StatementSource, VerificationCache } from './federation/ports.js';
-import type { TrustChainResolver } from './federation/resolver.js';
+import type {
+  CacheTier,
+  CachedStatement,
+  CachingStatementSource,
+  ResolutionEntry,
+  ResolutionService,
+  ResolverEngine,
+  ResolverIdentity,
+  StatusAnswer,
+  TrustAnchorSource,
+  TrustMarkService,
+  TrustMarkStatusSource,
+} from './engine/index.js';
+import type {
+  Clock,
+  KeyImportCache,
+  Signer,
+  StatementSource,
+  TrustChainResolver,
+  VerificationCache,
+} from './federation/index.js';
 import type { HttpFetcher } from './infrastructure/http/index.js';
 import type { Logger } from './infrastructure/logger.js';
 import type { Metrics } from './infrastructure/metrics.js';
-import type { ResolutionService } from './infrastructure/resolution-service.js';
-import type { ResponseSigner } from './infrastructure/response-signing.js';
-import type { TrustAnchorStore } from './infrastructure/trust-anchor-store.js';
-import type { TrustMarkService } from './infrastructure/trust-mark-service.js';
-import type { KeyImportCache } from './federation/key-cache.js';
+import type { TrustAnchorStore } from './infrastructure/trust-anchors/trust-anchor-store.js';
 
 function token<T>(name: string): InjectionToken<T> {
   return Symbol(name);
@@ -24,12 +39,21 @@ export const TOKENS = {
   Metrics: token<Metrics>('Metrics'),
   Signer: token<Signer>('Signer'),
   HttpFetcher: token<HttpFetcher>('HttpFetcher'),
-  StatementSource: token<StatementSource>('StatementSource'),
+  TrustAnchorStore: token<TrustAnchorStore>('TrustAnchorStore'),
+  TrustAnchors: token<TrustAnchorSource>('TrustAnchors'),
   KeyImportCache: token<KeyImportCache>('KeyImportCache'),
   VerificationCache: token<VerificationCache>('VerificationCache'),
-  TrustAnchorStore: token<TrustAnchorStore>('TrustAnchorStore'),
+  UpstreamStatementSource: token<StatementSource>('UpstreamStatementSource'),
+  StatementTier: token<CacheTier<CachedStatement>>('StatementTier'),
+  StatementCache: token<CachingStatementSource>('StatementCache'),
   TrustChainResolver: token<TrustChainResolver>('TrustChainResolver'),
-  ResolutionService: token<ResolutionService>('ResolutionService'),
-  ResponseSigner: token<ResponseSigner>('ResponseSigner'),
+  TrustMarkStatusSource: token<TrustMarkStatusSource>('TrustMarkStatusSource'),
+  TrustMarkStatusTier: token<CacheTier<StatusAnswer>>('TrustMarkStatusTier'),
   TrustMarkService: token<TrustMarkService>('TrustMarkService'),
+  ResolvedTier: token<CacheTier<ResolutionEntry>>('ResolvedTier'),
+  FailedTier: token<CacheTier<ResolutionEntry>>('FailedTier'),
+  ResolutionService: token<ResolutionService>('ResolutionService'),
+  ResponseTier: token<CacheTier<string>>('ResponseTier'),
+  ResolverIdentity: token<ResolverIdentity>('ResolverIdentity'),
+  ResolverEngine: token<ResolverEngine>('ResolverEngine'),
 } as const;

@@ -1,11 +1,11 @@
 /**
  * Service configuration from the environment: validated once at boot, secure defaults, frozen.
- * An invalid setting stops the service with a message naming the variable (architecture rule 7).
+ * An invalid setting stops the service with a message naming the variable (docs/architecture.md).
  */
 import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import { assertSigningAlgorithms } from '../federation/entity-statement.js';
-import { STATUS_CHECK_MODES, type StatusCheckMode } from '../infrastructure/trust-mark-service.js';
+import { STATUS_CHECK_MODES, type StatusCheckMode } from '../engine/trust-mark-service.js';
 
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

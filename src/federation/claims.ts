@@ -8,6 +8,7 @@ import {
   PRIVATE_JWK_MEMBERS,
   SPEC_DEFINED_CLAIMS,
 } from './constants.js';
+import { readEntityIdClaim, readNumericDate, type ClaimFailure } from './claim-readers.js';
 import { isEntityIdentifier, type EntityIdOptions } from './entity-id.js';
 import { InvalidMetadataError, InvalidTrustChainError, type FailureReason } from './errors.js';
 import { getOwn, hasOwn, isNonEmptyString, isPlainObject, type JsonObject } from './json.js';
@@ -438,41 +439,9 @@ function assertEndpointUrl(value: unknown, claim: string, options: EntityIdOptio
   return value;
 }
 
-function assertNumericDate(claims: JsonObject, claim: 'iat' | 'exp'): number {
-  const value = getOwn(claims, claim);
-  if (value === undefined) {
-    throw invalid('claim_missing', claim, `the required claim "${claim}" is missing`, '§3.1');
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(
-      'claim_invalid',
-      claim,
-      `"${claim}" must be a non-negative number of seconds`,
-      '§3.1',
-    );
-  }
-  return value;
-}
-
-function assertIdentifierClaim(
-  claims: JsonObject,
-  claim: 'iss' | 'sub',
-  options: EntityIdOptions,
-): string {
-  const value = getOwn(claims, claim);
-  if (value === undefined) {
-    throw invalid('claim_missing', claim, `the required claim "${claim}" is missing`, '§3.1');
-  }
-  if (!isEntityIdentifier(value, options)) {
-    throw invalid(
-      'entity_id_invalid',
-      claim,
-      `"${claim}" is not a valid Entity Identifier (an https URL without query or fragment)`,
-      '§1.2',
-    );
-  }
-  return value;
-}
+/** §3.1: claim failures of an Entity Statement (identifiers cite §1.2, the rest §3.1). */
+const statementClaimFailure: ClaimFailure = (reason, claim, message) =>
+  invalid(reason, claim, message, reason === 'entity_id_invalid' ? '§1.2' : '§3.1');
 
 /**
  * Narrows the claims set of an Entity Statement and checks where each claim may appear
@@ -482,10 +451,10 @@ export function assertEntityStatementClaims(
   claims: JsonObject,
   options: ClaimOptions = {},
 ): { claims: EntityStatementClaims; kind: EntityStatementKind } {
-  const iss = assertIdentifierClaim(claims, 'iss', options);
-  const sub = assertIdentifierClaim(claims, 'sub', options);
-  const iat = assertNumericDate(claims, 'iat');
-  const exp = assertNumericDate(claims, 'exp');
+  const iss = readEntityIdClaim(claims, 'iss', options, statementClaimFailure);
+  const sub = readEntityIdClaim(claims, 'sub', options, statementClaimFailure);
+  const iat = readNumericDate(claims, 'iat', statementClaimFailure, true) ?? 0;
+  const exp = readNumericDate(claims, 'exp', statementClaimFailure, true) ?? 0;
   // §3.2 step 6 and §16: code point comparison decides the kind.
   const kind: EntityStatementKind = iss === sub ? 'entity_configuration' : 'subordinate_statement';
 

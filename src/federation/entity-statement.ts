@@ -5,11 +5,17 @@
 import { compactVerify, errors as joseErrors } from 'jose';
 import { assertEntityStatementClaims, type ClaimOptions } from './claims.js';
 import { FORBIDDEN_ALGORITHM_PATTERN, JWT_TYPES } from './constants.js';
-import { FederationError, InvalidTrustChainError } from './errors.js';
+import {
+  FederationError,
+  InvalidTrustChainError,
+  ServerError,
+  type FederationErrorClass,
+} from './errors.js';
 import { decodeJws } from './jws.js';
-import { KeyImportCache, keyFingerprint } from './key-cache.js';
-import type { VerificationCache } from './ports.js';
+import type { KeyImportCache, VerificationCache } from './ports.js';
+import { validateTimeWindow, type TimeOptions } from './time-window.js';
 import type { DecodedEntityStatement, Jwk, JwkSet } from './types.js';
+import { importVerificationKey, keyFingerprint } from './verification-key.js';
 
 /** Options for decoding an Entity Statement. */
 export interface DecodeOptions extends ClaimOptions {
@@ -19,31 +25,21 @@ export interface DecodeOptions extends ClaimOptions {
   readonly maxStatementLength?: number;
 }
 
-/** Options for the time-window check. */
-export interface TimeOptions {
-  /** Current time in seconds since the epoch. */
-  readonly now: number;
-  /** Clock-skew leeway in seconds applied to `iat` and `exp` (§3.2 steps 7, 8). Default 60. */
-  readonly clockSkew?: number;
-}
-
-/** Default clock-skew leeway, in seconds. */
-export const DEFAULT_CLOCK_SKEW = 60;
-
 /**
  * Checks a list of signing algorithms for use in the allow-list: asymmetric only, never `none` or
- * HMAC (§1.1). Throws on a forbidden entry so that a bad configuration fails at boot.
+ * HMAC (§1.1). Throws `configuration_invalid` on a forbidden entry so that a bad configuration
+ * fails at boot.
  */
 export function assertSigningAlgorithms(algorithms: readonly string[]): readonly string[] {
   if (algorithms.length === 0) {
-    throw new InvalidTrustChainError('the signing algorithm allow-list is empty', {
+    throw new ServerError('the signing algorithm allow-list is empty', {
       reason: 'configuration_invalid',
       section: '§1.1',
     });
   }
   for (const alg of algorithms) {
     if (FORBIDDEN_ALGORITHM_PATTERN.test(alg)) {
-      throw new InvalidTrustChainError(`the algorithm "${alg}" can never be accepted`, {
+      throw new ServerError(`the algorithm "${alg}" can never be accepted`, {
         reason: 'configuration_invalid',
         section: '§1.1',
       });
@@ -73,103 +69,94 @@ export function decodeEntityStatement(
   return { jwt: decoded.jwt, header: decoded.header, claims, kind };
 }
 
-function isoTime(seconds: number): string {
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
-}
-
 /** §3.2 steps 7, 8: `iat` in the past and `exp` in the future, each with leeway. */
 export function validateStatementTime(
   statement: DecodedEntityStatement,
   options: TimeOptions,
 ): void {
-  const skew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
-  const { iat, exp, iss, sub } = statement.claims;
-  if (iat > options.now + skew) {
-    const what =
-      iss === sub ? `the Entity Configuration of ${iss}` : `the statement by ${iss} about ${sub}`;
-    throw new InvalidTrustChainError(`${what} is issued in the future (iat ${isoTime(iat)})`, {
-      reason: 'statement_not_yet_valid',
-      claim: 'iat',
-      iss,
-      sub,
-      section: '§3.2',
-    });
-  }
-  if (exp <= options.now - skew) {
-    const what =
-      iss === sub ? `the Entity Configuration of ${iss}` : `the statement by ${iss} about ${sub}`;
-    throw new InvalidTrustChainError(`${what} expired at ${isoTime(exp)}`, {
-      reason: 'statement_expired',
-      claim: 'exp',
-      iss,
-      sub,
-      section: '§3.2',
-    });
-  }
+  const { iss, sub } = statement.claims;
+  validateTimeWindow(statement.claims, options, {
+    what:
+      iss === sub ? `the Entity Configuration of ${iss}` : `the statement by ${iss} about ${sub}`,
+    error: InvalidTrustChainError,
+    section: '§3.2',
+    location: { iss, sub },
+  });
 }
 
 /** Options for signature verification. */
 export interface VerifyOptions {
-  /** Shared cache of imported keys; a private one is used when absent. */
+  /** Shared cache of imported keys; without one every verification imports its key. */
   readonly keyCache?: KeyImportCache;
   /** Signatures already verified with the same key are not verified again. */
   readonly verifiedSignatures?: VerificationCache;
 }
 
-const defaultKeyCache = new KeyImportCache();
-
 /** The key in `jwks` whose `kid` matches exactly (§3.2 step 11), or a `kid_unknown` failure. */
-export function selectVerificationKey(jwks: JwkSet, kid: string, alg: string): Jwk {
+export function selectVerificationKey(
+  jwks: JwkSet,
+  kid: string,
+  alg: string,
+  error: FederationErrorClass = InvalidTrustChainError,
+): Jwk {
   const key = jwks.keys.find((candidate) => candidate.kid === kid);
   if (key === undefined) {
-    throw new InvalidTrustChainError(
-      `no key with kid ${JSON.stringify(kid)} in the issuer's keys`,
-      {
-        reason: 'kid_unknown',
-        claim: 'kid',
-        section: '§3.2',
-      },
-    );
+    throw new error(`no key with kid ${JSON.stringify(kid)} in the issuer's keys`, {
+      reason: 'kid_unknown',
+      claim: 'kid',
+      section: '§3.2',
+    });
   }
   if ((key.alg !== undefined && key.alg !== alg) || (key.use !== undefined && key.use !== 'sig')) {
-    throw new InvalidTrustChainError(
-      `key ${JSON.stringify(kid)} is not meant for ${alg} signatures`,
-      {
-        reason: 'key_invalid',
-        claim: 'kid',
-        section: '§1.1',
-      },
-    );
+    throw new error(`key ${JSON.stringify(kid)} is not meant for ${alg} signatures`, {
+      reason: 'key_invalid',
+      claim: 'kid',
+      section: '§1.1',
+    });
   }
   return key;
 }
 
 /**
  * Verifies the signature of a compact JWS with the key of `jwks` named by its `kid`
- * (§3.2 steps 11, 12). Foreign errors become `signature_invalid` or `key_invalid`.
+ * (§3.2 steps 11, 12). Foreign errors become `signature_invalid` or `key_invalid`, of the class
+ * of the kind of JWT verified (`error`).
  */
 export async function verifyJwsSignature(
   jwt: string,
   header: { readonly alg: string; readonly kid: string },
   jwks: JwkSet,
   options: VerifyOptions = {},
+  error: FederationErrorClass = InvalidTrustChainError,
 ): Promise<void> {
-  const jwk = selectVerificationKey(jwks, header.kid, header.alg);
+  const jwk = selectVerificationKey(jwks, header.kid, header.alg, error);
   const fingerprint =
     options.verifiedSignatures === undefined ? '' : keyFingerprint(jwk, header.alg);
   if (options.verifiedSignatures?.has(jwt, fingerprint) === true) return;
-  const key = await (options.keyCache ?? defaultKeyCache).get(jwk, header.alg);
+  let key;
+  try {
+    key = await (options.keyCache === undefined
+      ? importVerificationKey(jwk, header.alg)
+      : options.keyCache.get(jwk, header.alg));
+  } catch (cause) {
+    // An unusable key (§1.1) is reported by the kind of JWT it was meant to verify.
+    const failure = cause instanceof FederationError ? cause : undefined;
+    throw new error(failure?.message ?? `key ${JSON.stringify(header.kid)} cannot be imported`, {
+      reason: 'key_invalid',
+      claim: 'kid',
+      section: '§1.1',
+      cause,
+    });
+  }
   try {
     await compactVerify(jwt, key, { algorithms: [header.alg] });
     options.verifiedSignatures?.add(jwt, fingerprint);
   } catch (cause) {
-    if (cause instanceof FederationError) throw cause;
     const reason =
       cause instanceof joseErrors.JWSSignatureVerificationFailed
         ? 'signature_invalid'
         : 'key_invalid';
-    throw new InvalidTrustChainError(
+    throw new error(
       reason === 'signature_invalid'
         ? `the signature does not verify with key ${JSON.stringify(header.kid)}`
         : `key ${JSON.stringify(header.kid)} cannot verify this statement`,

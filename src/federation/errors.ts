@@ -26,86 +26,98 @@ export const FEDERATION_ERROR_CODES = [
   'server_error',
 ] as const satisfies readonly FederationErrorCode[];
 
-/** Why a statement, chain or policy was rejected. Stable strings; documented in the README. */
-export type FailureReason =
+/**
+ * Why a statement, chain, policy, trust mark or request was rejected: stable strings, each
+ * documented in docs/reasons.md (a test keeps that page complete).
+ */
+export const FAILURE_REASONS = [
   // decoding and structure of one statement (§3, §3.2)
-  | 'statement_malformed'
-  | 'statement_too_large'
-  | 'typ_invalid'
-  | 'alg_not_allowed'
-  | 'kid_missing'
-  | 'kid_unknown'
-  | 'key_invalid'
-  | 'signature_invalid'
-  | 'header_not_allowed'
-  | 'claim_missing'
-  | 'claim_invalid'
-  | 'claim_not_allowed'
-  | 'crit_invalid'
-  | 'crit_not_understood'
-  | 'entity_id_invalid'
-  | 'statement_expired'
-  | 'statement_not_yet_valid'
-  | 'subject_mismatch'
+  'statement_malformed',
+  'statement_too_large',
+  'typ_invalid',
+  'alg_not_allowed',
+  'kid_missing',
+  'kid_unknown',
+  'key_invalid',
+  'signature_invalid',
+  'header_not_allowed',
+  'claim_missing',
+  'claim_invalid',
+  'claim_not_allowed',
+  'crit_invalid',
+  'crit_not_understood',
+  'entity_id_invalid',
+  'statement_expired',
+  'statement_not_yet_valid',
+  'subject_mismatch',
   // chain (§4, §10.2)
-  | 'chain_empty'
-  | 'chain_too_long'
-  | 'iss_sub_mismatch'
-  | 'issuer_not_in_authority_hints'
-  | 'trust_anchor_unknown'
-  | 'anchor_keys_mismatch'
-  | 'entity_configuration_expected'
-  | 'subordinate_statement_expected'
+  'chain_empty',
+  'chain_too_long',
+  'iss_sub_mismatch',
+  'issuer_not_in_authority_hints',
+  'trust_anchor_unknown',
+  'anchor_keys_mismatch',
+  'entity_configuration_expected',
+  'subordinate_statement_expected',
   // constraints (§6.2)
-  | 'max_path_length_exceeded'
-  | 'naming_constraint_violated'
+  'max_path_length_exceeded',
+  'naming_constraint_violated',
   // metadata and metadata policy (§5, §6.1)
-  | 'metadata_null'
-  | 'metadata_invalid'
-  | 'policy_invalid'
-  | 'policy_operator_value_invalid'
-  | 'policy_combination_invalid'
-  | 'policy_merge_failed'
-  | 'policy_operator_not_understood'
-  | 'policy_violation'
+  'metadata_null',
+  'metadata_invalid',
+  'policy_invalid',
+  'policy_operator_value_invalid',
+  'policy_combination_invalid',
+  'policy_merge_failed',
+  'policy_operator_not_understood',
+  'policy_violation',
   // fetching statements over HTTP (§9, §8.1)
-  | 'statement_unavailable'
-  | 'upstream_timeout'
-  | 'upstream_status'
-  | 'response_too_large'
-  | 'content_type_invalid'
-  | 'redirect_refused'
-  | 'address_not_allowed'
-  | 'scheme_not_allowed'
+  'statement_unavailable',
+  'upstream_timeout',
+  'upstream_status',
+  'response_too_large',
+  'content_type_invalid',
+  'redirect_refused',
+  'address_not_allowed',
+  'scheme_not_allowed',
+  'tls_certificate_rejected',
   // path discovery and resolution bounds (§10.1, §18.1)
-  | 'loop_detected'
-  | 'max_depth_exceeded'
-  | 'authority_hints_exceeded'
-  | 'fetch_limit_exceeded'
-  | 'candidate_limit_exceeded'
-  | 'deadline_exceeded'
-  | 'fetch_endpoint_missing'
-  | 'no_path_to_trust_anchor'
-  | 'subject_unavailable'
-  | 'entity_type_not_found'
-  | 'overloaded'
+  'loop_detected',
+  'max_depth_exceeded',
+  'authority_hints_exceeded',
+  'fetch_limit_exceeded',
+  'candidate_limit_exceeded',
+  'deadline_exceeded',
+  'fetch_endpoint_missing',
+  'no_path_to_trust_anchor',
+  'entity_type_not_found',
+  'overloaded',
   // trust marks (§7, §8.3.2, §8.4)
-  | 'trust_mark_type_not_recognized'
-  | 'trust_mark_issuer_not_trusted'
-  | 'delegation_missing'
-  | 'delegation_invalid'
-  | 'trust_mark_status_not_active'
-  | 'trust_mark_status_unavailable'
-  | 'issuer_chain_invalid'
-  | 'trust_mark_not_found'
-  | 'trust_mark_limit_exceeded'
-  // request parameters
-  | 'parameter_missing'
-  | 'parameter_invalid'
-  | 'parameter_repeated'
-  | 'too_many_parameters'
-  // configuration of the core itself
-  | 'configuration_invalid';
+  'trust_mark_type_not_recognized',
+  'trust_mark_issuer_not_trusted',
+  'delegation_missing',
+  'delegation_invalid',
+  'trust_mark_status_not_active',
+  'trust_mark_status_invalid',
+  'trust_mark_status_unavailable',
+  'issuer_chain_invalid',
+  'trust_mark_not_found',
+  'trust_mark_limit_exceeded',
+  // request parameters and HTTP requests (§8.3.1, §8.9)
+  'parameter_missing',
+  'parameter_invalid',
+  'parameter_repeated',
+  'too_many_parameters',
+  'endpoint_not_found',
+  'method_not_allowed',
+  'method_not_implemented',
+  // configuration and unexpected conditions
+  'configuration_invalid',
+  'internal_error',
+] as const;
+
+/** One of {@link FAILURE_REASONS}. */
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Where a failure happened: which statement of which chain, which policy parameter. */
 export interface FailureLocation {
@@ -242,4 +254,50 @@ export class ServerError extends FederationError {
 /** Narrowing guard for federation errors. */
 export function isFederationError(error: unknown): error is FederationError {
   return error instanceof FederationError;
+}
+
+/** A constructor of one of the error classes (each kind of JWT reports with its own). */
+export type FederationErrorClass = new (
+  message: string,
+  options: FederationErrorOptions,
+) => FederationError;
+
+/** The class of each spec error code: the one way to build an error from a code. */
+const ERROR_CLASSES: Readonly<Record<FederationErrorCode, FederationErrorClass>> = {
+  invalid_request: InvalidRequestError,
+  invalid_trust_anchor: InvalidTrustAnchorError,
+  not_found: NotFoundError,
+  invalid_trust_chain: InvalidTrustChainError,
+  invalid_metadata: InvalidMetadataError,
+  unsupported_parameter: UnsupportedParameterError,
+  temporarily_unavailable: TemporarilyUnavailableError,
+  server_error: ServerError,
+};
+
+/** A new error of the class that carries `code` (for example to restate a reported failure). */
+export function federationError(
+  code: FederationErrorCode,
+  message: string,
+  options: FederationErrorOptions,
+): FederationError {
+  return new ERROR_CLASSES[code](message, options);
+}
+
+/** The error a reported failure stands for (a cached failure, a failure in a report). */
+export function errorFromDetail(detail: FailureDetail): FederationError {
+  const { code, message, ...options } = detail;
+  return federationError(code, message, options);
+}
+
+/**
+ * Any thrown value as a FederationError: federation errors as they are, anything else (a bug, a
+ * foreign library's failure that was not translated) as a `server_error` with reason
+ * `internal_error`, keeping the original as `cause`. The one place that decides the fallback.
+ */
+export function toFederationError(error: unknown): FederationError {
+  if (error instanceof FederationError) return error;
+  return new ServerError('an unexpected error occurred', {
+    reason: 'internal_error',
+    cause: error,
+  });
 }

@@ -1,4 +1,8 @@
-/** The federation core's public surface: explicit named re-exports only. */
+/**
+ * The library's one export list (`import … from 'federation-resolver'`): the federation core,
+ * named re-exports only, including every type that appears in an exported signature (a test
+ * keeps it so).
+ */
 export {
   CORE_LIMITS,
   DEFAULT_SIGNING_ALGORITHMS,
@@ -10,6 +14,7 @@ export {
   type PolicyOperatorName,
 } from './constants.js';
 export {
+  FAILURE_REASONS,
   FEDERATION_ERROR_CODES,
   FederationError,
   InvalidMetadataError,
@@ -20,26 +25,46 @@ export {
   ServerError,
   TemporarilyUnavailableError,
   UnsupportedParameterError,
+  errorFromDetail,
+  federationError,
   isFederationError,
+  toFederationError,
   type FailureDetail,
   type FailureLocation,
   type FailureReason,
+  type FederationErrorClass,
   type FederationErrorCode,
+  type FederationErrorOptions,
 } from './errors.js';
-export { entityConfigurationUrl, isEntityIdentifier, type EntityIdOptions } from './entity-id.js';
+export {
+  entityConfigurationUrl,
+  fetchEndpointUrl,
+  isEntityIdentifier,
+  type EntityIdOptions,
+} from './entity-id.js';
 export { assertConstraints, assertJwkSet, assertMetadata, type ClaimOptions } from './claims.js';
 export {
-  DEFAULT_CLOCK_SKEW,
   assertSigningAlgorithms,
   decodeEntityStatement,
+  selectVerificationKey,
   validateStatementTime,
   verifyEntityStatement,
   verifyJwsSignature,
   type DecodeOptions,
-  type TimeOptions,
   type VerifyOptions,
 } from './entity-statement.js';
-export { KeyImportCache } from './key-cache.js';
+export {
+  DEFAULT_CLOCK_SKEW,
+  validateTimeWindow,
+  type TimeOptions,
+  type TimeWindowSubject,
+} from './time-window.js';
+export {
+  importVerificationKey,
+  jwkIdentity,
+  keyFingerprint,
+  type VerificationKey,
+} from './verification-key.js';
 export {
   applyAllowedEntityTypes,
   hostMatchesName,
@@ -53,6 +78,8 @@ export {
   applySuperiorMetadata,
   mergeMetadataPolicies,
   validateMetadataPolicy,
+  type MergeMetadataPoliciesOptions,
+  type ValidateMetadataPolicyOptions,
 } from './metadata-policy/index.js';
 export type {
   EntityTypeMetadata,
@@ -72,18 +99,26 @@ export { compareTrustChains, selectTrustChain } from './select-chain.js';
 export {
   DEFAULT_DISCOVERY_LIMITS,
   discoverTrustChains,
+  startDiscovery,
   type CandidateChain,
   type DeadBranch,
   type DiscoveryLimits,
+  type DiscoveryOptions,
+  type DiscoveryRecord,
   type DiscoveryResult,
+  type DiscoveryRun,
   type FetchTrace,
+  type StatementValidationOptions,
 } from './path-discovery.js';
 export {
   TrustChainResolver,
   type BranchReport,
+  type ResolutionContext,
   type ResolutionOutcome,
-  type ResolutionRequest,
+  type ResolutionRun,
   type ResolutionTrace,
+  type ResolverValidationOptions,
+  type TrustChainResolverOptions,
 } from './resolver.js';
 export {
   buildResolveResponseClaims,
@@ -94,16 +129,20 @@ export {
 export {
   InvalidTrustMarkError,
   decodeTrustMark,
+  readTrustMarkEntry,
+  trustMarkTypeOf,
   verifyTrustMark,
   verifyTrustMarkStatusResponse,
   type DecodedTrustMark,
   type TrustMarkOptions,
   type VerifiedTrustMark,
 } from './trust-marks.js';
+export type { JwsHeader } from './jws.js';
 export type {
   Clock,
   FetchContext,
   FetchedStatement,
+  KeyImportCache,
   Signer,
   StatementSource,
   VerificationCache,
@@ -117,8 +156,10 @@ export type {
   Jwk,
   JwkSet,
   NamingConstraints,
+  ResolutionQuery,
   ResolvedTrustChain,
   TrustAnchor,
   TrustChain,
+  TrustMarkEntry,
   TrustMarkOwner,
 } from './types.js';

@@ -1,24 +1,34 @@
 /**
- * Bottom-up path discovery (§10.1, digest §3.2): from the subject's Entity Configuration through
+ * Bottom-up path discovery (§10.1): from the subject's Entity Configuration through
  * `authority_hints` up to the requested Trust Anchors. Independent fetches run concurrently, no
- * statement is fetched twice in one discovery, hints that close a loop are never used, and every
+ * statement is fetched twice in one discovery, hints that close a loop are never used (§17.1),
+ * every configuration used is checked before its hints or fetch endpoint are (§3.2), and every
  * bound (depth, hints per entity, fetches, candidate chains, deadline) ends a branch with a reason.
+ * Discovery reports as data what it fetched and which received statements it found unusable; it
+ * never tells a cache what to do.
  */
 import { FEDERATION_ENTITY } from './constants.js';
-import { decodeEntityStatement, type DecodeOptions } from './entity-statement.js';
+import {
+  decodeEntityStatement,
+  validateStatementTime,
+  verifyEntityStatement,
+  type DecodeOptions,
+  type VerifyOptions,
+} from './entity-statement.js';
 import {
   FederationError,
   InvalidTrustChainError,
   TemporarilyUnavailableError,
+  toFederationError,
   type FailureDetail,
   type FailureReason,
 } from './errors.js';
 import { getOwn } from './json.js';
+import type { Clock, FetchContext, FetchedStatement, StatementSource } from './ports.js';
 import { compareTrustChains } from './select-chain.js';
-import type { FetchContext, FetchedStatement, StatementSource } from './ports.js';
-import type { DecodedEntityStatement } from './types.js';
+import type { DecodedEntityStatement, ResolutionQuery } from './types.js';
 
-/** Bounds of one discovery (architecture rule 9). */
+/** Bounds of one discovery (§18.1: HTTP amplification; docs/decisions.md). */
 export interface DiscoveryLimits {
   /** Most superiors above the subject on one path (Intermediates + Trust Anchor). */
   readonly maxDepth: number;
@@ -66,41 +76,62 @@ export interface CandidateChain {
   readonly statements: readonly DecodedEntityStatement[];
 }
 
-/** What discovery found. */
-export interface DiscoveryResult {
-  readonly subjectConfiguration: DecodedEntityStatement;
-  /** Complete chains, most preferred first (select-chain.ts). */
-  readonly candidates: readonly CandidateChain[];
-  readonly deadBranches: readonly DeadBranch[];
-  /** Entity Configurations of every superior fetched, for the authority_hints check (§3.2 step 6). */
-  readonly configurations: ReadonlyMap<string, DecodedEntityStatement>;
-  /** The URL each statement was obtained from. */
-  readonly sourceUrls: ReadonlyMap<DecodedEntityStatement, string>;
+/** What discovery did, whatever its outcome. */
+export interface DiscoveryRecord {
+  /** Every statement request that completed during the discovery, in completion order. */
+  readonly fetches: readonly FetchTrace[];
+  /** URLs of statements that were received but found unusable (a cache should forget them). */
+  readonly rejected: readonly string[];
 }
 
-/** Inputs of one discovery. */
-export interface DiscoveryRequest {
-  readonly subject: string;
-  /** Entity Identifiers of the Trust Anchors to stop at (already filtered to configured ones). */
-  readonly trustAnchors: readonly string[];
+/** What discovery found. */
+export type DiscoveryResult = DiscoveryRecord &
+  (
+    | {
+        readonly ok: true;
+        readonly subjectConfiguration: DecodedEntityStatement;
+        /** Complete chains, most preferred first (select-chain.ts). */
+        readonly candidates: readonly CandidateChain[];
+        readonly deadBranches: readonly DeadBranch[];
+        /** Entity Configurations of every superior used, for the authority_hints check (§3.2). */
+        readonly configurations: ReadonlyMap<string, DecodedEntityStatement>;
+      }
+    | {
+        readonly ok: false;
+        /** Why the subject's own Entity Configuration cannot be used (statementIndex 0). */
+        readonly error: FederationError;
+      }
+  );
+
+/** Checks of every configuration discovery uses: decoding, time window, self-signature. */
+export interface StatementValidationOptions extends DecodeOptions, VerifyOptions {
+  /** Clock-skew leeway in seconds (§3.2 steps 7, 8). */
+  readonly clockSkew?: number;
+}
+
+/** Options of one discovery. */
+export interface DiscoveryOptions {
+  readonly source: StatementSource;
+  /** Current time, seconds: configurations are checked against it. */
+  readonly now: number;
+  /** Measures fetch durations; without it failed fetches report 0 ms. */
+  readonly clock?: Clock;
+  /** Aborted at the resolution deadline. */
   readonly signal?: AbortSignal;
   /** Fetch every statement anew instead of from caches (see FetchContext.refresh). */
   readonly refresh?: boolean;
+  readonly limits?: Partial<DiscoveryLimits>;
+  readonly validation?: StatementValidationOptions;
 }
 
-/** Options of {@link discoverTrustChains}. */
-export interface DiscoveryOptions {
-  readonly source: StatementSource;
-  readonly limits?: Partial<DiscoveryLimits>;
-  readonly decode?: DecodeOptions;
-  /** Receives every statement request as it completes (diagnostics). */
-  readonly onFetch?: (trace: FetchTrace) => void;
+/** A discovery in progress: the subject's checked configuration arrives before the result. */
+export interface DiscoveryRun {
   /**
-   * Checks every Entity Configuration as it arrives (throw to reject it): the subject's before
-   * any superior is contacted, so an unusable subject costs one fetch, not a fan-out (§18.1), and
-   * each superior's before its fetch endpoint or hints are used.
+   * The subject's Entity Configuration once it has passed its own checks, or `undefined` when it
+   * cannot be used: lets the caller start work that needs only it, such as its trust marks.
    */
-  readonly acceptConfiguration?: (configuration: DecodedEntityStatement) => Promise<void>;
+  readonly subjectConfiguration: Promise<DecodedEntityStatement | undefined>;
+  readonly result: Promise<DiscoveryResult>;
 }
 
 /**
@@ -117,43 +148,57 @@ interface SuffixResult {
   readonly dead: readonly DeadBranch[];
 }
 
-function detail(error: unknown): FailureDetail {
-  if (error instanceof FederationError) return error.toDetail();
-  return {
-    code: 'server_error',
-    reason: 'statement_unavailable',
-    message: 'an unexpected error occurred while fetching a statement',
-  };
-}
-
 function boundFailure(reason: FailureReason, message: string): FailureDetail {
   return new InvalidTrustChainError(message, { reason, section: '§10.1' }).toDetail();
 }
 
 /**
- * One discovery run: memoises every fetch (so nothing is requested twice) and every suffix
- * computation (so a shared superior is explored once).
+ * One discovery run: memoises every fetch (so nothing is requested twice) and records every
+ * request and every rejected statement.
  */
 class Discovery {
-  readonly #request: DiscoveryRequest;
   readonly #options: DiscoveryOptions;
   readonly #limits: DiscoveryLimits;
   readonly #anchors: ReadonlySet<string>;
   readonly #configurations = new Map<string, Promise<DecodedEntityStatement>>();
   readonly #subordinates = new Map<string, Promise<DecodedEntityStatement>>();
   readonly decodedConfigurations = new Map<string, DecodedEntityStatement>();
-  readonly sourceUrls = new Map<DecodedEntityStatement, string>();
-  #fetches = 0;
+  readonly #fetches: FetchTrace[] = [];
+  readonly #rejected = new Set<string>();
+  #fetchCount = 0;
   #branches = 0;
+  #finished = false;
 
-  constructor(request: DiscoveryRequest, options: DiscoveryOptions) {
-    this.#request = request;
+  constructor(query: ResolutionQuery, options: DiscoveryOptions) {
     this.#options = options;
     this.#limits = { ...DEFAULT_DISCOVERY_LIMITS, ...options.limits };
-    this.#anchors = new Set(request.trustAnchors);
+    this.#anchors = new Set(query.trustAnchors);
   }
 
-  /** Fetches with the shared bounds: fetch budget and deadline. */
+  get limits(): DiscoveryLimits {
+    return this.#limits;
+  }
+
+  /** Freezes the record: requests still running (anchor prefetches) are not part of it. */
+  finish(): DiscoveryRecord {
+    this.#finished = true;
+    return { fetches: [...this.#fetches], rejected: [...this.#rejected] };
+  }
+
+  #elapsedMs(started: number | undefined): number {
+    const clock = this.#options.clock;
+    return clock === undefined || started === undefined ? 0 : (clock.now() - started) * 1000;
+  }
+
+  #trace(trace: FetchTrace): void {
+    if (!this.#finished) this.#fetches.push(trace);
+  }
+
+  #reject(url: string): void {
+    if (!this.#finished) this.#rejected.add(url);
+  }
+
+  /** Fetches and decodes with the shared bounds: fetch budget and deadline. */
   async #fetch(
     kind: FetchTrace['kind'],
     issuer: string,
@@ -161,26 +206,23 @@ class Discovery {
     fetchUrl: string,
     run: () => Promise<FetchedStatement>,
   ): Promise<DecodedEntityStatement> {
-    if (this.#request.signal?.aborted === true) {
+    if (this.#options.signal?.aborted === true) {
       throw new TemporarilyUnavailableError(
         'the resolution deadline passed before this statement was fetched',
-        {
-          reason: 'deadline_exceeded',
-          url: fetchUrl,
-        },
+        { reason: 'deadline_exceeded', url: fetchUrl },
       );
     }
-    if (++this.#fetches > this.#limits.maxFetches) {
+    if (++this.#fetchCount > this.#limits.maxFetches) {
       throw new InvalidTrustChainError(
         `the resolution needs more than ${this.#limits.maxFetches} statements`,
         { reason: 'fetch_limit_exceeded', section: '§18.1', url: fetchUrl },
       );
     }
-    const started = Date.now();
+    const started = this.#options.clock?.now();
     let fetched: FetchedStatement | undefined;
     try {
       fetched = await run();
-      const decoded = decodeEntityStatement(fetched.jwt, this.#options.decode);
+      const decoded = decodeEntityStatement(fetched.jwt, this.#options.validation);
       if (decoded.claims.sub !== subject || decoded.claims.iss !== issuer) {
         // §3.2 step 4: the statement must describe the entity it was fetched for.
         throw new InvalidTrustChainError(
@@ -193,8 +235,7 @@ class Discovery {
           },
         );
       }
-      this.sourceUrls.set(decoded, fetched.url);
-      this.#options.onFetch?.({
+      this.#trace({
         kind,
         subject,
         issuer,
@@ -203,34 +244,44 @@ class Discovery {
         cacheHit: fetched.cacheHit,
         durationMs: fetched.durationMs,
       });
-      return decoded;
+      return { ...decoded, source: fetched.url };
     } catch (error) {
-      // A statement that arrived but cannot be used must not stay in any cache.
-      if (fetched !== undefined) this.#options.source.discard?.(fetched.url);
-      const failure =
-        error instanceof FederationError
-          ? error.withLocation({ url: fetched?.url ?? fetchUrl })
-          : error;
-      const failureDetail = detail(failure);
-      this.#options.onFetch?.({
+      // A statement that arrived but cannot be used is reported, so no cache keeps it.
+      if (fetched !== undefined) this.#reject(fetched.url);
+      const failure = toFederationError(error).withLocation({ url: fetched?.url ?? fetchUrl });
+      const detail = failure.toDetail();
+      this.#trace({
         kind,
         subject,
         issuer,
         url: fetched?.url ?? fetchUrl,
-        ...(failureDetail.status === undefined
-          ? fetched === undefined
+        ...(detail.status !== undefined
+          ? { status: detail.status }
+          : fetched === undefined
             ? {}
-            : { status: 200 }
-          : { status: failureDetail.status }),
+            : { status: 200 }),
         cacheHit: fetched?.cacheHit ?? false,
-        durationMs: fetched?.durationMs ?? Date.now() - started,
-        error: failureDetail,
+        durationMs: fetched?.durationMs ?? this.#elapsedMs(started),
+        error: detail,
       });
       throw failure;
     }
   }
 
-  /** The Entity Configuration of `entityId`, fetched at most once per discovery. */
+  /**
+   * §3.2 steps 7, 8, 12 for every configuration used, superiors' included: time window and
+   * self-signature. A requested anchor's configuration is verified with its pinned keys when its
+   * chain is validated (§10.2), which names a failure anchor_keys_mismatch.
+   */
+  async #checkConfiguration(configuration: DecodedEntityStatement): Promise<void> {
+    const validation = this.#options.validation ?? {};
+    validateStatementTime(configuration, { ...validation, now: this.#options.now });
+    if (!this.#anchors.has(configuration.claims.sub)) {
+      await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
+    }
+  }
+
+  /** The checked Entity Configuration of `entityId`, fetched at most once per discovery. */
   configuration(entityId: string): Promise<DecodedEntityStatement> {
     let pending = this.#configurations.get(entityId);
     if (pending === undefined) {
@@ -238,13 +289,10 @@ class Discovery {
         this.#options.source.fetchEntityConfiguration(entityId, this.#context()),
       ).then(async (decoded) => {
         try {
-          await this.#options.acceptConfiguration?.(decoded);
+          await this.#checkConfiguration(decoded);
         } catch (error) {
-          const url = this.sourceUrls.get(decoded);
-          if (url !== undefined) this.#options.source.discard?.(url);
-          throw error instanceof FederationError
-            ? error.withLocation({ iss: entityId, sub: entityId })
-            : error;
+          if (decoded.source !== undefined) this.#reject(decoded.source);
+          throw toFederationError(error).withLocation({ iss: entityId, sub: entityId });
         }
         this.decodedConfigurations.set(entityId, decoded);
         return decoded;
@@ -268,11 +316,7 @@ class Discovery {
         pending = Promise.reject(
           new InvalidTrustChainError(
             `${issuer.claims.iss} publishes no federation_fetch_endpoint`,
-            {
-              reason: 'fetch_endpoint_missing',
-              section: '§8.1',
-              iss: issuer.claims.iss,
-            },
+            { reason: 'fetch_endpoint_missing', section: '§8.1', iss: issuer.claims.iss },
           ),
         );
       } else {
@@ -289,8 +333,8 @@ class Discovery {
 
   #context(): FetchContext {
     return {
-      ...(this.#request.signal === undefined ? {} : { signal: this.#request.signal }),
-      ...(this.#request.refresh === true ? { refresh: true } : {}),
+      ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
+      ...(this.#options.refresh === true ? { refresh: true } : {}),
     };
   }
 
@@ -392,11 +436,11 @@ class Discovery {
     try {
       superior = await this.configuration(hint);
     } catch (error) {
-      const located =
-        this.#anchors.has(hint) && error instanceof FederationError
-          ? error.withLocation({ statementIndex: statementIndex + 1 })
-          : error;
-      return { suffixes: [], dead: [{ path: branch, failure: detail(located) }] };
+      const failure = toFederationError(error);
+      const located = this.#anchors.has(hint)
+        ? failure.withLocation({ statementIndex: statementIndex + 1 })
+        : failure;
+      return { suffixes: [], dead: [{ path: branch, failure: located.toDetail() }] };
     }
     const statement = this.#subordinate(superior, entity.claims.sub);
     // §10.1: a branch stops at a requested Trust Anchor; its configuration ends the chain.
@@ -408,9 +452,8 @@ class Discovery {
       subordinate = await statement;
     } catch (error) {
       await above;
-      const located =
-        error instanceof FederationError ? error.withLocation({ statementIndex }) : error;
-      return { suffixes: [], dead: [{ path: branch, failure: detail(located) }] };
+      const located = toFederationError(error).withLocation({ statementIndex });
+      return { suffixes: [], dead: [{ path: branch, failure: located.toDetail() }] };
     }
     const result = await above;
     return {
@@ -424,51 +467,81 @@ class Discovery {
 }
 
 /**
- * Discovers candidate trust chains for `request.subject` (§10.1). Throws when the subject's own
- * Entity Configuration cannot be fetched or decoded; everything else is reported per branch.
+ * Starts discovering candidate trust chains for `query.subject` towards `query.trustAnchors`
+ * (identifiers of configured anchors, in order of preference) (§10.1).
  */
-export async function discoverTrustChains(
-  request: DiscoveryRequest,
-  options: DiscoveryOptions,
-): Promise<DiscoveryResult> {
-  const discovery = new Discovery(request, options);
-  const subject = discovery.configuration(request.subject);
+export function startDiscovery(query: ResolutionQuery, options: DiscoveryOptions): DiscoveryRun {
+  const discovery = new Discovery(query, options);
+  const subject = discovery.configuration(query.subject);
   // Every chain ends with a requested anchor's configuration, and its fetch endpoint is needed for
   // the last Subordinate Statement: fetching it alongside the subject's saves one sequential
   // round trip per resolution (d + 1 instead of d + 2 for d superiors). Failures surface, and are
   // traced, when a branch reaches the anchor.
-  for (const anchor of request.trustAnchors) {
-    if (anchor !== request.subject) discovery.configuration(anchor).catch(() => undefined);
+  for (const anchor of query.trustAnchors) {
+    if (anchor !== query.subject) discovery.configuration(anchor).catch(() => undefined);
   }
-  const subjectConfiguration = await subject;
-  if (subjectConfiguration.kind !== 'entity_configuration') {
-    throw new InvalidTrustChainError('the subject did not publish an Entity Configuration', {
-      reason: 'entity_configuration_expected',
-      section: '§9',
-    });
+  const result = collect(discovery, query, subject);
+  return {
+    subjectConfiguration: subject.then(
+      (configuration) =>
+        configuration.kind === 'entity_configuration' ? configuration : undefined,
+      () => undefined,
+    ),
+    result,
+  };
+}
+
+/** Discovers candidate trust chains (§10.1); see {@link startDiscovery}. */
+export function discoverTrustChains(
+  query: ResolutionQuery,
+  options: DiscoveryOptions,
+): Promise<DiscoveryResult> {
+  return startDiscovery(query, options).result;
+}
+
+async function collect(
+  discovery: Discovery,
+  query: ResolutionQuery,
+  subject: Promise<DecodedEntityStatement>,
+): Promise<DiscoveryResult> {
+  let subjectConfiguration: DecodedEntityStatement;
+  try {
+    subjectConfiguration = await subject;
+    if (subjectConfiguration.kind !== 'entity_configuration') {
+      throw new InvalidTrustChainError('the subject did not publish an Entity Configuration', {
+        reason: 'entity_configuration_expected',
+        section: '§9',
+      });
+    }
+  } catch (error) {
+    return {
+      ok: false,
+      error: toFederationError(error).withLocation({ statementIndex: 0 }),
+      ...discovery.finish(),
+    };
   }
-  const limits = { ...DEFAULT_DISCOVERY_LIMITS, ...options.limits };
+  const limits = discovery.limits;
   const candidates: CandidateChain[] = [];
   const deadBranches: DeadBranch[] = [];
   // §4: a subject that is itself a requested Trust Anchor has a one-element chain.
-  if (request.trustAnchors.includes(request.subject)) {
-    candidates.push({ path: [request.subject], statements: [subjectConfiguration] });
+  if (query.trustAnchors.includes(query.subject)) {
+    candidates.push({ path: [query.subject], statements: [subjectConfiguration] });
   }
   if ((subjectConfiguration.claims.authority_hints ?? []).length > 0) {
     const result = await discovery.suffixesAbove(subjectConfiguration, []);
     for (const suffix of result.suffixes) {
       candidates.push({
-        path: [request.subject, ...suffix.path],
+        path: [query.subject, ...suffix.path],
         statements: [subjectConfiguration, ...suffix.statements],
       });
     }
     deadBranches.push(...result.dead);
   } else if (candidates.length === 0) {
     deadBranches.push({
-      path: [request.subject],
+      path: [query.subject],
       failure: boundFailure(
         'no_path_to_trust_anchor',
-        `${request.subject} has no authority_hints and is not a requested Trust Anchor`,
+        `${query.subject} has no authority_hints and is not a requested Trust Anchor`,
       ),
     });
   }
@@ -478,7 +551,7 @@ export async function discoverTrustChains(
     compareTrustChains(
       { ...a, trustAnchor: a.path[a.path.length - 1] ?? '' },
       { ...b, trustAnchor: b.path[b.path.length - 1] ?? '' },
-      request.trustAnchors,
+      query.trustAnchors,
     ),
   );
   for (const chain of candidates.splice(limits.maxCandidateChains)) {
@@ -491,10 +564,11 @@ export async function discoverTrustChains(
     });
   }
   return {
+    ok: true,
     subjectConfiguration,
     candidates,
     deadBranches,
     configurations: discovery.decodedConfigurations,
-    sourceUrls: discovery.sourceUrls,
+    ...discovery.finish(),
   };
 }

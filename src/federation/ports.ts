@@ -1,5 +1,6 @@
 /** Ports: what the pure core needs from the outside world, implemented by the infrastructure. */
-import type { JwkSet } from './types.js';
+import type { Jwk, JwkSet } from './types.js';
+import type { VerificationKey } from './verification-key.js';
 
 /** Current time. The core never reads the system clock itself. */
 export interface Clock {
@@ -29,8 +30,9 @@ export interface FetchedStatement {
 
 /**
  * Where Entity Statements come from (§9, §8.1). Implementations fetch raw JWTs and translate every
- * failure into a FederationError (`NotFoundError`, `TemporarilyUnavailableError`) with a reason;
- * they never verify anything.
+ * failure into a FederationError with a reason, once: `NotFoundError` when the statement is not
+ * there (or not an entity statement), `TemporarilyUnavailableError` when a retry may succeed.
+ * They never verify anything.
  */
 export interface StatementSource {
   /** The Entity Configuration of `entityId`, from `<entityId>/.well-known/openid-federation`. */
@@ -41,11 +43,6 @@ export interface StatementSource {
     subject: string,
     context: FetchContext,
   ): Promise<FetchedStatement>;
-  /**
-   * Forgets any cached copy of the statement from `url`: the resolver found it unusable, and a
-   * fixed statement published upstream must be picked up without waiting for the old one's exp.
-   */
-  discard?(url: string): void;
 }
 
 /** Signs JWTs with the resolver's own Federation Entity Keys (§8.3.2). */
@@ -63,4 +60,13 @@ export interface Signer {
 export interface VerificationCache {
   has(jwt: string, keyFingerprint: string): boolean;
   add(jwt: string, keyFingerprint: string): void;
+}
+
+/**
+ * Imported verification keys, reused across statements (the same JWK met in many statements is
+ * imported once). Without one, every verification imports its key.
+ */
+export interface KeyImportCache {
+  /** The key for `jwk` used with `alg`; rejects with `key_invalid` when it cannot be imported. */
+  get(jwk: Jwk, alg: string): Promise<VerificationKey>;
 }

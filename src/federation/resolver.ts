@@ -1,45 +1,50 @@
 /**
  * TrustChainResolver: discovery (§10.1), validation (§10.2, §6), choice (§10.3) and a trace of
  * everything tried, through the StatementSource port. Never throws for a resolution that fails:
- * the outcome carries the error and the trace, so diagnostics can explain it.
+ * the outcome carries the error and the trace, so diagnostics can explain it, and the URLs of
+ * the statements it found unusable, so the caller's caches can forget them.
  */
-import { validateStatementTime, verifyEntityStatement } from './entity-statement.js';
 import {
   FederationError,
   InvalidMetadataError,
   InvalidTrustChainError,
-  NotFoundError,
-  ServerError,
   TemporarilyUnavailableError,
+  federationError,
+  toFederationError,
   type FailureDetail,
 } from './errors.js';
 import {
-  discoverTrustChains,
+  startDiscovery,
   type DeadBranch,
   type DiscoveryLimits,
   type FetchTrace,
+  type StatementValidationOptions,
 } from './path-discovery.js';
-import type { StatementSource } from './ports.js';
+import type { Clock, StatementSource } from './ports.js';
 import { resolveTrustChain, type TrustChainOptions } from './trust-chain.js';
-import type { DecodedEntityStatement, ResolvedTrustChain, TrustAnchor } from './types.js';
+import type {
+  DecodedEntityStatement,
+  ResolutionQuery,
+  ResolvedTrustChain,
+  TrustAnchor,
+} from './types.js';
 
 /** Validation settings shared by every resolution (everything but the time and the chain). */
-export type ResolverValidationOptions = Omit<
-  TrustChainOptions,
-  'now' | 'intermediateConfigurations'
->;
+export type ResolverValidationOptions = StatementValidationOptions &
+  Omit<TrustChainOptions, 'now' | 'intermediateConfigurations'>;
 
 /** Construction options of {@link TrustChainResolver}. */
 export interface TrustChainResolverOptions {
   readonly source: StatementSource;
   readonly limits?: Partial<DiscoveryLimits>;
   readonly validation?: ResolverValidationOptions;
+  /** Measures fetch durations for the trace. */
+  readonly clock?: Clock;
 }
 
-/** One resolution request. */
-export interface ResolutionRequest {
-  readonly subject: string;
-  /** Requested Trust Anchors that are configured, in the caller's order of preference. */
+/** How one resolution runs. */
+export interface ResolutionContext {
+  /** The configured Trust Anchors among those requested, in the caller's order of preference. */
   readonly trustAnchors: readonly TrustAnchor[];
   /** Current time, seconds. */
   readonly now: number;
@@ -49,11 +54,6 @@ export interface ResolutionRequest {
   readonly exhaustive?: boolean;
   /** Fetch every statement anew (refresh before expiry). */
   readonly refresh?: boolean;
-  /**
-   * Called once the subject's configuration has passed its own checks, while its superiors are
-   * still being discovered: lets the caller start work that depends only on it (trust marks).
-   */
-  readonly onSubjectConfiguration?: (configuration: DecodedEntityStatement) => void;
 }
 
 /** The fate of one path tried. */
@@ -82,21 +82,28 @@ export interface ResolutionTrace {
 }
 
 /** Result of a resolution: the chosen chain, or the error, with the trace either way. */
-export type ResolutionOutcome =
-  | { readonly ok: true; readonly chain: ResolvedTrustChain; readonly trace: ResolutionTrace }
-  | { readonly ok: false; readonly error: FederationError; readonly trace: ResolutionTrace };
+export type ResolutionOutcome = (
+  | { readonly ok: true; readonly chain: ResolvedTrustChain }
+  | { readonly ok: false; readonly error: FederationError }
+) & {
+  readonly trace: ResolutionTrace;
+  /** URLs of statements that were received but found unusable. */
+  readonly rejected: readonly string[];
+};
+
+/** A resolution in progress (see {@link TrustChainResolver.start}). */
+export interface ResolutionRun {
+  /**
+   * The subject's Entity Configuration once it has passed its own checks (or `undefined`), before
+   * the outcome: work that needs only it (its trust marks) can start while superiors are fetched.
+   */
+  readonly subjectConfiguration: Promise<DecodedEntityStatement | undefined>;
+  readonly outcome: Promise<ResolutionOutcome>;
+}
 
 /** How the chosen chain won, in one sentence (documented rule of select-chain.ts). */
 const CHOICE_RULE =
   'the shortest valid chain; among equally short ones the Trust Anchor listed first in the request, then the lexically smallest path';
-
-function toFederationError(error: unknown): FederationError {
-  if (error instanceof FederationError) return error;
-  return new ServerError('an unexpected error occurred during resolution', {
-    reason: 'statement_unavailable',
-    cause: error,
-  });
-}
 
 /** Resolves subjects to validated trust chains through a {@link StatementSource}. */
 export class TrustChainResolver {
@@ -106,80 +113,73 @@ export class TrustChainResolver {
     this.#options = options;
   }
 
-  /** Discovers, validates and chooses a trust chain for `request.subject`. */
-  async resolve(request: ResolutionRequest): Promise<ResolutionOutcome> {
-    const fetches: FetchTrace[] = [];
-    let finished = false;
-    const anchorIds = request.trustAnchors.map((anchor) => anchor.entity_id);
-    const trace = (
-      branches: BranchReport[],
-      chosen?: ResolutionTrace['chosen'],
-    ): ResolutionTrace => {
-      finished = true;
-      return {
-        subject: request.subject,
-        trustAnchors: anchorIds,
-        fetches: [...fetches],
-        branches,
-        ...(chosen === undefined ? {} : { chosen }),
-      };
-    };
-    const validation: TrustChainOptions = { ...this.#options.validation, now: request.now };
+  /** Discovers, validates and chooses a trust chain for `query.subject`. */
+  resolve(query: ResolutionQuery, context: ResolutionContext): Promise<ResolutionOutcome> {
+    return this.start(query, context).outcome;
+  }
 
-    let discovered;
-    try {
-      discovered = await discoverTrustChains(
-        {
-          subject: request.subject,
-          trustAnchors: anchorIds,
-          ...(request.signal === undefined ? {} : { signal: request.signal }),
-          ...(request.refresh === true ? { refresh: true } : {}),
-        },
-        {
-          source: this.#options.source,
-          ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
-          ...(this.#options.validation === undefined ? {} : { decode: this.#options.validation }),
-          // A prefetch still running when the resolution ends is not part of its trace.
-          onFetch: (fetch) => {
-            if (!finished) fetches.push(fetch);
-          },
-          // §3.2 steps 7, 8, 12 for every configuration used, including those of superiors.
-          acceptConfiguration: async (configuration) => {
-            validateStatementTime(configuration, validation);
-            // A requested anchor's configuration is verified with its pinned keys when its chain
-            // is validated (§10.2), which names a failure anchor_keys_mismatch.
-            if (!anchorIds.includes(configuration.claims.sub)) {
-              await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
-            }
-            if (configuration.claims.sub === request.subject)
-              request.onSubjectConfiguration?.(configuration);
-          },
-        },
-      );
-    } catch (error) {
-      const failure = subjectFailure(error);
+  /** Starts a resolution; see {@link ResolutionRun}. */
+  start(query: ResolutionQuery, context: ResolutionContext): ResolutionRun {
+    const anchorIds = context.trustAnchors.map((anchor) => anchor.entity_id);
+    const discovery = startDiscovery(
+      { subject: query.subject, trustAnchors: anchorIds },
+      {
+        source: this.#options.source,
+        now: context.now,
+        ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+        ...(context.refresh === true ? { refresh: true } : {}),
+        ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
+        ...(this.#options.validation === undefined ? {} : { validation: this.#options.validation }),
+      },
+    );
+    return {
+      subjectConfiguration: discovery.subjectConfiguration,
+      outcome: discovery.result.then((discovered) =>
+        this.#conclude(query.subject, anchorIds, context, discovered),
+      ),
+    };
+  }
+
+  async #conclude(
+    subject: string,
+    anchorIds: readonly string[],
+    context: ResolutionContext,
+    discovered: Awaited<ReturnType<typeof startDiscovery>['result']>,
+  ): Promise<ResolutionOutcome> {
+    const rejected = [...discovered.rejected];
+    const trace = (branches: BranchReport[], chosen?: ResolutionTrace['chosen']) => ({
+      subject,
+      trustAnchors: anchorIds,
+      fetches: discovered.fetches,
+      branches,
+      ...(chosen === undefined ? {} : { chosen }),
+    });
+    if (!discovered.ok) {
+      // §8.3.2 errors: the subject's own failure keeps the code it was given where it happened
+      // (not_found, temporarily_unavailable, invalid_trust_chain, invalid_metadata).
+      const failure = discovered.error;
       return {
         ok: false,
         error: failure,
-        trace: trace([
-          { path: [request.subject], status: 'incomplete', failure: failure.toDetail() },
-        ]),
+        trace: trace([{ path: [subject], status: 'incomplete', failure: failure.toDetail() }]),
+        rejected,
       };
     }
 
     // Discovery returns the candidates most preferred first (select-chain.ts).
-    const ordered = discovered.candidates;
     const reports: BranchReport[] = [];
     const failures: FederationError[] = [];
     let chosen: ResolvedTrustChain | undefined;
-    for (const candidate of ordered) {
-      if (chosen !== undefined && request.exhaustive !== true) {
+    for (const candidate of discovered.candidates) {
+      if (chosen !== undefined && context.exhaustive !== true) {
         reports.push({ path: candidate.path, status: 'not_evaluated' });
         continue;
       }
       try {
-        const chain = await resolveTrustChain(candidate.statements, request.trustAnchors, {
-          ...validation,
+        const chain = await resolveTrustChain(candidate.statements, context.trustAnchors, {
+          ...this.#options.validation,
+          now: context.now,
           intermediateConfigurations: discovered.configurations,
         });
         reports.push({ path: candidate.path, status: 'valid', exp: chain.exp });
@@ -188,8 +188,7 @@ export class TrustChainResolver {
         const failure = toFederationError(error);
         const index = failure.location.statementIndex;
         const culprit = index === undefined ? undefined : candidate.statements[index];
-        const url = culprit === undefined ? undefined : discovered.sourceUrls.get(culprit);
-        if (url !== undefined) this.#options.source.discard?.(url);
+        if (culprit?.source !== undefined) rejected.push(culprit.source);
         failures.push(failure);
         reports.push({ path: candidate.path, status: 'invalid', failure: failure.toDetail() });
       }
@@ -205,87 +204,62 @@ export class TrustChainResolver {
           trustAnchor: chosen.trustAnchor,
           reason: CHOICE_RULE,
         }),
+        rejected,
       };
     }
     return {
       ok: false,
-      error: this.#failure(request, failures, discovered.deadBranches),
+      error: failureOf(subject, context, failures, discovered.deadBranches),
       trace: trace(reports),
+      rejected,
     };
-  }
-
-  /** The one error that stands for a failed resolution (architecture §5). */
-  #failure(
-    request: ResolutionRequest,
-    failures: readonly FederationError[],
-    dead: readonly DeadBranch[],
-  ): FederationError {
-    // invalid_metadata: an otherwise valid chain failed its policy; that is the actionable news.
-    const metadata = failures.find((failure) => failure instanceof InvalidMetadataError);
-    if (metadata !== undefined) return metadata;
-    const first = failures[0];
-    if (first !== undefined) return first;
-    if (
-      request.signal?.aborted === true ||
-      dead.some((branch) => branch.failure.code === 'temporarily_unavailable')
-    ) {
-      const cause = dead.find(
-        (branch) => branch.failure.code === 'temporarily_unavailable',
-      )?.failure;
-      return new TemporarilyUnavailableError(
-        request.signal?.aborted === true
-          ? 'the resolution did not finish before its deadline'
-          : `a superior did not answer in time (${cause?.reason ?? 'upstream_timeout'})`,
-        {
-          reason:
-            request.signal?.aborted === true
-              ? 'deadline_exceeded'
-              : (cause?.reason ?? 'upstream_timeout'),
-          section: '§10.5',
-        },
-      );
-    }
-    // The first dead branch speaks for all; the diagnostics API lists every one of them.
-    const main = dead[0]?.failure;
-    const {
-      code: _code,
-      message,
-      reason,
-      section,
-      ...location
-    } = main ?? {
-      code: 'invalid_trust_chain',
-      message: 'nothing to follow',
-      reason: 'no_path_to_trust_anchor',
-    };
-    return new InvalidTrustChainError(
-      `no trust chain leads from ${request.subject} to a requested Trust Anchor: ${message}`,
-      { reason, section: section ?? '§10.1', ...location },
-    );
   }
 }
 
 /**
- * The error for a subject whose own configuration failed (§8.3.2 errors, architecture §5): one
- * that could not be retrieved is `not_found`, unless only time ran out (a retry may succeed);
- * one that was retrieved but is unusable keeps its own code (`invalid_trust_chain`, …).
+ * The one error that stands for a resolution without a valid chain (§8.3.2 errors, §8.9; the
+ * table in docs/decisions.md): the news a caller can act on comes first.
  */
-function subjectFailure(error: unknown): FederationError {
-  const failure = toFederationError(error);
-  const timedOut = failure.reason === 'upstream_timeout' || failure.reason === 'deadline_exceeded';
-  if (failure instanceof TemporarilyUnavailableError && !timedOut) {
-    return new NotFoundError(
-      `the Entity Configuration of the subject cannot be retrieved (${failure.reason})`,
+function failureOf(
+  subject: string,
+  context: ResolutionContext,
+  failures: readonly FederationError[],
+  dead: readonly DeadBranch[],
+): FederationError {
+  // invalid_metadata: an otherwise valid chain failed its policy; that is the actionable news.
+  const metadata = failures.find((failure) => failure instanceof InvalidMetadataError);
+  if (metadata !== undefined) return metadata;
+  const first = failures[0];
+  if (first !== undefined) return first;
+  // §10.5: when time ran out or a superior could not be reached, a retry may succeed.
+  const transient = dead.find((branch) => branch.failure.code === 'temporarily_unavailable');
+  if (context.signal?.aborted === true || transient !== undefined) {
+    const aborted = context.signal?.aborted === true;
+    return new TemporarilyUnavailableError(
+      aborted
+        ? 'the resolution did not finish before its deadline'
+        : `a superior could not be reached (${transient?.failure.message ?? 'no answer'})`,
       {
-        ...failure.location,
-        reason: failure.reason,
-        statementIndex: 0,
-        ...(failure.section === undefined ? {} : { section: failure.section }),
-        cause: failure,
+        reason: aborted ? 'deadline_exceeded' : (transient?.failure.reason ?? 'upstream_timeout'),
+        section: '§10.5',
+        ...(transient?.failure.url === undefined ? {} : { url: transient.failure.url }),
       },
     );
   }
-  return failure.withLocation({ statementIndex: 0 });
+  // The first dead branch speaks for all; the diagnostics API lists every one of them. Its code
+  // is kept when it is invalid_metadata (§8.9: null or invalid metadata, in any statement);
+  // anything else that stops every branch means no chain validates.
+  const main = dead[0]?.failure;
+  const { code, message, reason, section, ...location } = main ?? {
+    code: 'invalid_trust_chain',
+    message: 'nothing to follow',
+    reason: 'no_path_to_trust_anchor',
+  };
+  const text = `no trust chain leads from ${subject} to a requested Trust Anchor: ${message}`;
+  const options = { reason, section: section ?? '§10.1', ...location };
+  return code === 'invalid_metadata'
+    ? federationError(code, text, options)
+    : new InvalidTrustChainError(text, options);
 }
 
 function incomplete(branch: DeadBranch): BranchReport {

@@ -9,11 +9,11 @@ import {
   validateStatementTime,
   verifyEntityStatement,
   type DecodeOptions,
-  type TimeOptions,
   type VerifyOptions,
 } from './entity-statement.js';
 import { FederationError, InvalidTrustChainError } from './errors.js';
 import { resolveChainMetadata } from './resolved-metadata.js';
+import type { TimeOptions } from './time-window.js';
 import type {
   DecodedEntityStatement,
   Jwk,
@@ -22,6 +22,7 @@ import type {
   TrustAnchor,
   TrustChain,
 } from './types.js';
+import { jwkIdentity } from './verification-key.js';
 
 /** Options of chain validation. */
 export interface TrustChainOptions extends DecodeOptions, TimeOptions, VerifyOptions {
@@ -62,10 +63,9 @@ function chainError(
   });
 }
 
-/** Same public key material (RFC 7638 members), so one verification stands for both sets. */
+/** Same public key material, so one verification stands for both sets. */
 function sameKey(a: Jwk | undefined, b: Jwk | undefined): boolean {
-  if (a === undefined || b === undefined || a.kty !== b.kty) return false;
-  return ['n', 'e', 'crv', 'x', 'y'].every((member) => a[member] === b[member]);
+  return a !== undefined && b !== undefined && jwkIdentity(a) === jwkIdentity(b);
 }
 
 function findKey(jwks: JwkSet, kid: string): Jwk | undefined {

@@ -1,20 +1,25 @@
 /**
- * Trust marks (§7, digest §6): decode, check against the Trust Anchor's `trust_mark_issuers` and
+ * Trust marks (§7): decode, check against the Trust Anchor's `trust_mark_issuers` and
  * `trust_mark_owners` (with delegation), verify with the issuer's Federation Entity Keys, and
  * check Trust Mark Status responses (§8.4). A mark that fails any rule is reported with its reason
  * and left out of results; it never invalidates the chain of the entity that carries it (§8.3.2).
  */
-import { DEFAULT_CLOCK_SKEW, verifyJwsSignature, type VerifyOptions } from './entity-statement.js';
-import { isEntityIdentifier } from './entity-id.js';
-import { FederationError, type FailureReason, type FederationErrorOptions } from './errors.js';
+import { readEntityIdClaim, readNumericDate, type ClaimFailure } from './claim-readers.js';
 import { JWT_TYPES } from './constants.js';
+import { verifyJwsSignature, type VerifyOptions } from './entity-statement.js';
+import { FederationError, type FailureReason, type FederationErrorOptions } from './errors.js';
 import { getOwn, isNonEmptyString, isPlainObject, type JsonObject } from './json.js';
 import { decodeJws, type JwsHeader } from './jws.js';
+import { validateTimeWindow } from './time-window.js';
 import type { EntityStatementClaims, JwkSet } from './types.js';
 
-/** A trust mark that failed verification. Its code is the chain's, since marks ride on chains. */
+/**
+ * A trust mark that failed verification. A bad mark never fails a chain (§8.3.2: it is left out),
+ * so its code is `not_found`: no verified mark of its type is held, as the JSON API answers when
+ * one is required (docs/decisions.md).
+ */
 export class InvalidTrustMarkError extends FederationError {
-  readonly code = 'invalid_trust_chain';
+  readonly code = 'not_found';
 }
 
 /** Options of trust mark verification. */
@@ -26,7 +31,7 @@ export interface TrustMarkOptions extends VerifyOptions {
   readonly allowedAlgorithms?: readonly string[];
   /** `typ` values accepted besides `trust-mark+jwt`, for framework-specific marks (§7). */
   readonly extraTrustMarkTypes?: readonly string[];
-  /** Accept the draft claim names `trust_mark_id` and `id` for the type (digest §13). */
+  /** Accept the draft claim names `trust_mark_id` and `id` for the type (docs/decisions.md). */
   readonly legacyClaimNames?: boolean;
   /** Accept `http` Entity Identifiers (tests and demos). */
   readonly allowHttp?: boolean;
@@ -68,49 +73,19 @@ export function trustMarkTypeOf(object: JsonObject, legacy: boolean): unknown {
   return getOwn(object, 'trust_mark_id') ?? getOwn(object, 'id');
 }
 
-function numericDate(claims: JsonObject, claim: string, required: boolean): number | undefined {
-  const value = getOwn(claims, claim);
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw fail(
-      value === undefined ? 'claim_missing' : 'claim_invalid',
-      `"${claim}" must be a number`,
-      { claim },
-    );
-  }
-  return value;
-}
+/** Claim failures of trust marks and delegations (§7.3). */
+const markClaimFailure: ClaimFailure = (reason, claim, message) => fail(reason, message, { claim });
 
-function entityId(claims: JsonObject, claim: 'iss' | 'sub', options: TrustMarkOptions): string {
-  const value = getOwn(claims, claim);
-  if (!isEntityIdentifier(value, { allowHttp: options.allowHttp === true })) {
-    throw fail(
-      value === undefined ? 'claim_missing' : 'entity_id_invalid',
-      `"${claim}" must be an Entity Identifier`,
-      { claim },
-    );
-  }
-  return value;
-}
-
-/** §7.3 steps 5, 6 (and §7.2.2 for delegations): `iat` past, `exp` (when present) future. */
-function validateTimes(
-  iat: number,
-  exp: number | undefined,
-  options: TrustMarkOptions,
-  what: string,
-): void {
-  const skew = options.clockSkew ?? DEFAULT_CLOCK_SKEW;
-  if (iat > options.now + skew)
-    throw fail('statement_not_yet_valid', `the ${what} is issued in the future`, { claim: 'iat' });
-  // §14 item 3: a mark without exp does not expire.
-  if (exp !== undefined && exp <= options.now - skew) {
-    throw fail(
-      'statement_expired',
-      `the ${what} expired at ${new Date(exp * 1000).toISOString()}`,
-      { claim: 'exp' },
-    );
-  }
+/** §7.3 steps 5, 6 and §7.2.2: `iat` past, `exp` (when present) future. */
+function validateMarkTimes(claims: JsonObject, options: TrustMarkOptions, what: string): void {
+  validateTimeWindow(
+    {
+      iat: readNumericDate(claims, 'iat', markClaimFailure, true) ?? 0,
+      exp: readNumericDate(claims, 'exp', markClaimFailure, false),
+    },
+    options,
+    { what, error: InvalidTrustMarkError, section: '§7.3' },
+  );
 }
 
 /** Decodes a trust mark JWT without trusting it (§7.1, §7.3 steps 1–3). */
@@ -123,12 +98,13 @@ export function decodeTrustMark(jwt: unknown, options: TrustMarkOptions): Decode
     error: InvalidTrustMarkError,
   });
   const claims = decoded.payload;
+  const entityIdOptions = { allowHttp: options.allowHttp === true };
   const type = trustMarkTypeOf(claims, options.legacyClaimNames === true);
   if (!isNonEmptyString(type))
     throw fail('claim_missing', 'the trust mark has no "trust_mark_type"', {
       claim: 'trust_mark_type',
     });
-  const exp = numericDate(claims, 'exp', false);
+  const exp = readNumericDate(claims, 'exp', markClaimFailure, false);
   const delegation = getOwn(claims, 'delegation');
   if (delegation !== undefined && typeof delegation !== 'string') {
     throw fail('claim_invalid', '"delegation" must be a JWT', { claim: 'delegation' });
@@ -136,10 +112,10 @@ export function decodeTrustMark(jwt: unknown, options: TrustMarkOptions): Decode
   return {
     jwt: decoded.jwt,
     header: decoded.header,
-    iss: entityId(claims, 'iss', options),
-    sub: entityId(claims, 'sub', options),
+    iss: readEntityIdClaim(claims, 'iss', entityIdOptions, markClaimFailure),
+    sub: readEntityIdClaim(claims, 'sub', entityIdOptions, markClaimFailure),
     trust_mark_type: type,
-    iat: numericDate(claims, 'iat', true) ?? 0,
+    iat: readNumericDate(claims, 'iat', markClaimFailure, true) ?? 0,
     ...(exp === undefined ? {} : { exp }),
     ...(delegation === undefined ? {} : { delegation }),
     claims,
@@ -203,14 +179,15 @@ async function verifyDelegation(
       section,
     });
   try {
-    validateTimes(
-      numericDate(claims, 'iat', true) ?? 0,
-      numericDate(claims, 'exp', false),
-      options,
-      'delegation',
-    );
+    validateMarkTimes(claims, options, 'the delegation');
     // §7.2.2 step 9: signed with a key of the owner, as the Trust Anchor lists it.
-    await verifyJwsSignature(decoded.jwt, decoded.header, owner.jwks, options);
+    await verifyJwsSignature(
+      decoded.jwt,
+      decoded.header,
+      owner.jwks,
+      options,
+      InvalidTrustMarkError,
+    );
   } catch (error) {
     throw relabel(error, 'delegation_invalid', 'the delegation');
   }
@@ -287,7 +264,7 @@ export async function verifyTrustMark(
       claim: 'sub',
     });
   }
-  validateTimes(mark.iat, mark.exp, options, 'trust mark');
+  validateMarkTimes(mark.claims, options, 'the trust mark');
   const { owner } = anchorAdmits(input.anchor, mark.trust_mark_type, mark.iss);
   if (owner !== undefined) {
     await verifyDelegation(mark, owner, options);
@@ -301,7 +278,7 @@ export async function verifyTrustMark(
       },
     );
   }
-  await verifyJwsSignature(mark.jwt, mark.header, input.issuerKeys, options);
+  await verifyJwsSignature(mark.jwt, mark.header, input.issuerKeys, options, InvalidTrustMarkError);
   return {
     trust_mark_type: mark.trust_mark_type,
     trust_mark: mark.jwt,
@@ -329,22 +306,32 @@ export async function verifyTrustMarkStatusResponse(
     error: InvalidTrustMarkError,
   });
   const claims = decoded.payload;
+  // A response that arrived but does not answer for this mark by this issuer is invalid, which
+  // is not the same as an issuer that could not be asked (trust_mark_status_unavailable).
   if (getOwn(claims, 'iss') !== expected.issuer) {
-    throw fail('trust_mark_status_unavailable', 'the status response is not from the issuer', {
+    throw fail('trust_mark_status_invalid', 'the status response is not from the issuer', {
       section,
+      claim: 'iss',
     });
   }
   if (getOwn(claims, 'trust_mark') !== expected.trustMark) {
-    throw fail('trust_mark_status_unavailable', 'the status response is about another trust mark', {
+    throw fail('trust_mark_status_invalid', 'the status response is about another trust mark', {
       section,
+      claim: 'trust_mark',
     });
   }
   const status = getOwn(claims, 'status');
   if (!isNonEmptyString(status) || typeof getOwn(claims, 'iat') !== 'number') {
-    throw fail('trust_mark_status_unavailable', 'the status response lacks "status" or "iat"', {
+    throw fail('trust_mark_status_invalid', 'the status response lacks "status" or "iat"', {
       section,
     });
   }
-  await verifyJwsSignature(decoded.jwt, decoded.header, expected.issuerKeys, options);
+  await verifyJwsSignature(
+    decoded.jwt,
+    decoded.header,
+    expected.issuerKeys,
+    options,
+    InvalidTrustMarkError,
+  );
   return status;
 }

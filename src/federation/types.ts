@@ -81,6 +81,8 @@ export interface DecodedEntityStatement {
   readonly header: EntityStatementHeader;
   readonly claims: EntityStatementClaims;
   readonly kind: EntityStatementKind;
+  /** The URL it was obtained from, when it was fetched (what a cache must forget if it is bad). */
+  readonly source?: string;
 }
 
 /** A configured Trust Anchor: its Entity Identifier and its pinned (out-of-band) keys (§10, §11.3). */
@@ -106,4 +108,16 @@ export interface TrustChain {
 /** A validated chain together with the subject's Resolved Metadata (§6.1.4). */
 export interface ResolvedTrustChain extends TrustChain {
   readonly metadata: Metadata;
+}
+
+/**
+ * What is asked of a resolution (§8.3.1): the subject, the Trust Anchors in the caller's order of
+ * preference, and the Entity Types wanted. One type on every floor, from the HTTP parameters
+ * through the engine to discovery.
+ */
+export interface ResolutionQuery {
+  readonly subject: string;
+  readonly trustAnchors: readonly string[];
+  /** Entity Types whose metadata is wanted; empty or absent means every type. */
+  readonly entityTypes?: readonly string[];
 }

@@ -1,18 +1,17 @@
-/** createApp: the Koa application with every endpoint, built from its dependencies. */
+/** createApp: the Koa application with every endpoint, built from the engine and its ports. */
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { Logger } from '../infrastructure/logger.js';
-import type { Metrics } from '../infrastructure/metrics.js';
-import { errorBoundary, notFound, requestLogging } from './middleware.js';
+import type { Logger, MetricsExporter } from '../engine/ports.js';
+import { errorBoundary, requestLogging } from './middleware.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { federationRoutes } from './routes/federation-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
-import type { RouteDependencies } from './routes/resolution.js';
+import type { RouteDependencies } from './routes/routes.js';
 
 /** Everything the HTTP layer needs. */
 export interface AppDependencies extends RouteDependencies {
-  readonly metrics: Metrics;
+  readonly metrics: MetricsExporter;
   readonly logger: Logger;
 }
 
@@ -27,7 +26,6 @@ export function createApp(deps: AppDependencies): Koa {
   discoveryRoutes(router, deps);
   opsRoutes(router, deps);
   app.use(requestLogging(deps.logger));
-  app.use(notFound);
   app.use(errorBoundary(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());

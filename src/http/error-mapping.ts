@@ -1,10 +1,16 @@
 /**
- * The only place where HTTP statuses of errors are decided (architecture rule 6, §8.9). A missing
- * code is a compile error.
+ * The only place where HTTP statuses of errors are decided (§8.9; docs/architecture.md). Each
+ * spec error code has its status, so a missing code is a compile error; a few request-level
+ * reasons have a more precise HTTP status of their own (405 for a method, 404 for a path), with
+ * the spec's `invalid_request` code in the body.
  */
-import { FederationError, type FederationErrorCode } from '../federation/errors.js';
+import {
+  FederationError,
+  type FailureReason,
+  type FederationErrorCode,
+} from '../federation/errors.js';
 
-/** HTTP status per spec error code (§8.9 table, digest §7.3 item 6). */
+/** HTTP status per spec error code (§8.9 table; §8.3.2 errors). */
 export const STATUS_BY_CODE: Readonly<Record<FederationErrorCode, number>> = {
   invalid_request: 400,
   invalid_trust_anchor: 404,
@@ -14,6 +20,13 @@ export const STATUS_BY_CODE: Readonly<Record<FederationErrorCode, number>> = {
   unsupported_parameter: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+};
+
+/** Reasons whose HTTP status is more precise than their code's (RFC 9110 §15.5). */
+export const STATUS_BY_REASON: Readonly<Partial<Record<FailureReason, number>>> = {
+  endpoint_not_found: 404,
+  method_not_allowed: 405,
+  method_not_implemented: 501,
 };
 
 /** Seconds a client should wait after a 503 before retrying. */
@@ -29,7 +42,7 @@ export interface ErrorBody {
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof FederationError && error.code !== 'server_error') {
     return {
-      status: STATUS_BY_CODE[error.code],
+      status: STATUS_BY_REASON[error.reason] ?? STATUS_BY_CODE[error.code],
       body: { error: error.code, error_description: error.message },
     };
   }

@@ -1,8 +1,8 @@
-/** Koa middleware: request ids and logging, the error boundary, and the JSON 404. */
+/** Koa middleware: request ids and logging, the error boundary, and JSON answers for routing. */
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { FederationError } from '../federation/errors.js';
-import type { Logger } from '../infrastructure/logger.js';
+import type { Logger } from '../engine/ports.js';
+import { FederationError, InvalidRequestError } from '../federation/errors.js';
 import { RETRY_AFTER_SECONDS, toErrorResponse } from './error-mapping.js';
 
 /** Gives every request an id (echoed in `X-Request-Id`) and logs its completion at debug. */
@@ -30,38 +30,58 @@ export function requestLogging(logger: Logger) {
   };
 }
 
-/** Turns every thrown value into the §8.9 error body with the status of the mapping table. */
+/** Writes the §8.9 error body for `error` with the status of the mapping table. */
+function answerError(ctx: Context, error: unknown, logger: Logger): void {
+  const { status, body } = toErrorResponse(error);
+  const log = logger.child({ reqId: ctx.state['reqId'] });
+  if (
+    status >= 500 &&
+    !(error instanceof FederationError && error.code === 'temporarily_unavailable')
+  ) {
+    log.error({ err: error, path: ctx.path }, 'request failed');
+  } else {
+    log.info(
+      { path: ctx.path, error: error instanceof FederationError ? error.toDetail() : body },
+      'request rejected',
+    );
+  }
+  ctx.status = status;
+  ctx.body = body;
+  ctx.set('Cache-Control', 'no-store');
+  if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+}
+
+/**
+ * Turns every thrown value into the §8.9 error body, and gives the router's bare answers (no
+ * such path, a method the path does not serve) the same JSON form and the `invalid_request` code.
+ */
 export function errorBoundary(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (error) {
-      const { status, body } = toErrorResponse(error);
-      const log = logger.child({ reqId: ctx.state['reqId'] });
-      if (
-        status >= 500 &&
-        !(error instanceof FederationError && error.code === 'temporarily_unavailable')
-      ) {
-        log.error({ err: error, path: ctx.path }, 'request failed');
-      } else {
-        log.info(
-          { path: ctx.path, error: error instanceof FederationError ? error.toDetail() : body },
-          'request rejected',
-        );
-      }
-      ctx.status = status;
-      ctx.body = body;
-      ctx.set('Cache-Control', 'no-store');
-      if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      answerError(ctx, error, logger);
+      return;
+    }
+    if (ctx.body !== undefined && ctx.body !== null) return;
+    if (ctx.status === 404) {
+      answerError(
+        ctx,
+        new InvalidRequestError(`there is no endpoint at ${ctx.path}`, {
+          reason: 'endpoint_not_found',
+        }),
+        logger,
+      );
+    } else if (ctx.status === 405 || ctx.status === 501) {
+      const allow = ctx.response.get('Allow');
+      answerError(
+        ctx,
+        new InvalidRequestError(
+          `${ctx.path} does not serve ${ctx.method}${allow === '' ? '' : `; allowed: ${allow}`}`,
+          { reason: ctx.status === 405 ? 'method_not_allowed' : 'method_not_implemented' },
+        ),
+        logger,
+      );
     }
   };
-}
-
-/** A JSON 404 for unknown paths, in the §8.9 format. */
-export async function notFound(ctx: Context, next: Next): Promise<void> {
-  await next();
-  if (ctx.status === 404 && ctx.body === undefined) {
-    ctx.status = 404;
-    ctx.body = { error: 'not_found', error_description: 'no such endpoint' };
-  }
 }

@@ -1,17 +1,11 @@
 /**
  * Request parameters of the resolve-style endpoints (§8.3.1): `sub` (once), `trust_anchor`
  * (repeatable), `entity_type` (repeatable). Unknown parameters are ignored (§8); the names of
- * drafts up to 40, `anchor` and `type`, are accepted as aliases (digest §13).
+ * drafts up to 40, `anchor` and `type`, are accepted as aliases (docs/decisions.md).
  */
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import { InvalidRequestError } from '../federation/errors.js';
-
-/** A parsed resolve request. */
-export interface ResolveParams {
-  readonly subject: string;
-  readonly trustAnchors: readonly string[];
-  readonly entityTypes: readonly string[];
-}
+import type { ResolutionQuery } from '../federation/types.js';
 
 /** Bounds on what one request may ask for. */
 export const PARAMETER_LIMITS = {
@@ -35,10 +29,10 @@ function values(params: URLSearchParams, name: string, alias: string): string[] 
 }
 
 /** Parses and checks the query string of a resolve request; throws `invalid_request`. */
-export function parseResolveParams(
+export function parseResolutionQuery(
   query: string,
   options: { readonly allowHttp: boolean },
-): ResolveParams {
+): ResolutionQuery & { readonly entityTypes: readonly string[] } {
   if (query.length > PARAMETER_LIMITS.maxQueryLength) {
     throw invalid('the query string is too long', 'too_many_parameters', 'query');
   }

@@ -3,12 +3,13 @@
  * (tests) never share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineCacheName, EngineMetrics, MetricsExporter } from '../engine/ports.js';
 
 /** Names of the caches reported by cache metrics. */
-export type CacheName = 'statements' | 'resolutions' | 'signatures';
+export type CacheName = EngineCacheName | 'failed_resolutions' | 'signatures' | 'keys';
 
 /** The service's metrics and their registry. */
-export class Metrics {
+export class Metrics implements EngineMetrics, MetricsExporter {
   readonly registry = new Registry();
   /** Resolutions by outcome: `resolved`, `cached`, or the error code. */
   readonly resolutions = new Counter({
@@ -66,6 +67,22 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The exposition format's media type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The metrics in the Prometheus text format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Counts one answered resolution, and its duration when it ran. */
+  resolution(outcome: string, seconds?: number): void {
+    this.resolutions.inc({ outcome });
+    if (seconds !== undefined) this.resolutionSeconds.observe({ outcome }, seconds);
   }
 
   /** Reports the size of a cache at every scrape. */

@@ -1,10 +1,11 @@
 /** The testbed's public surface: a loopback federation built from a topology described as data. */
+export { startTestbed, type Testbed, type TestbedOptions } from './federation-server.js';
+export type { FederationControls, RotateKeyOptions } from './federation-model.js';
 export {
-  startTestbed,
-  type RotateKeyOptions,
-  type Testbed,
-  type TestbedOptions,
-} from './federation-server.js';
+  createMemoryFederation,
+  type MemoryFederation,
+  type MemoryFederationOptions,
+} from './memory-source.js';
 export {
   generateSigningKey,
   publicJwks,

@@ -8,7 +8,7 @@ import {
   decodeEntityStatement,
   verifyEntityStatement,
 } from '../../src/federation/entity-statement.js';
-import { KeyImportCache } from '../../src/federation/key-cache.js';
+import { MemoryKeyImportCache } from '../../src/infrastructure/cache/key-import-cache.js';
 import {
   applyMetadataPolicy,
   mergeMetadataPolicies,
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   ]);
   const anchor = { entity_id: ta.id, jwks: ta.jwks };
   const statements = jwts.map((jwt) => decodeEntityStatement(jwt));
-  const keyCache = new KeyImportCache();
+  const keyCache = new MemoryKeyImportCache();
   const rawKey = await importJWK(leaf.key.publicJwk, 'ES256');
   const leafJwt = jwts[0] ?? '';
   const leafStatement = statements[0];

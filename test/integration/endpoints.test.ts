@@ -147,12 +147,21 @@ describe('JSON API, discovery and operations', () => {
     assert.match(text, /resolver_resolution_duration_seconds_bucket/);
   });
 
-  it('unknown paths get a JSON 404 and wrong methods a 405', async () => {
+  it('§8.9: unknown paths get a JSON 404 and wrong methods a JSON 405, both invalid_request', async () => {
     const missing = await h.get('/nope');
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as { error: string }).error, 'not_found');
-    const post = await fetch(`${h.resolver.url}/resolve`, { method: 'DELETE' });
-    assert.equal(post.status, 405);
+    assert.match(missing.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await missing.json(), {
+      error: 'invalid_request',
+      error_description: 'there is no endpoint at /nope',
+    });
+    const wrong = await fetch(`${h.resolver.url}/resolve`, { method: 'DELETE' });
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.headers.get('content-type') ?? '', /^application\/json/);
+    assert.match(wrong.headers.get('allow') ?? '', /GET/);
+    const body = (await wrong.json()) as { error: string; error_description: string };
+    assert.equal(body.error, 'invalid_request');
+    assert.match(body.error_description, /does not serve DELETE/);
   });
 });
 

@@ -173,18 +173,29 @@ describe('§8.3 /resolve', () => {
       assert.deepEqual([failure.status, failure.error], [404, 'not_found']);
     });
 
-    it('404 not_found when the subject answers its configuration URL with an error status; 503 when it times out', async () => {
+    it('404 not_found when the subject answers its configuration URL with a client error status; §10.5: 503 with Retry-After when it answers 5xx or 429, or times out', async () => {
       const local = await startHarness(threeLevel(), ['ta'], {
         FETCH_TIMEOUT_MS: '200',
         NEGATIVE_CACHE_TTL_SECONDS: '0',
       });
       try {
-        for (const status of [500, 403, 404]) {
+        for (const status of [403, 404, 410]) {
           local.testbed.setFaults({ entity: 'op' }, { status });
           const failure = await errorOf(await local.get('/resolve', local.query('op')));
           assert.deepEqual(
             [failure.status, failure.error],
             [404, 'not_found'],
+            `upstream ${status}`,
+          );
+        }
+        for (const status of [500, 503, 429]) {
+          local.testbed.setFaults({ entity: 'op' }, { status });
+          const response = await local.get('/resolve', local.query('op'));
+          assert.ok(response.headers.get('retry-after') !== null, `Retry-After for ${status}`);
+          const failure = await errorOf(response);
+          assert.deepEqual(
+            [failure.status, failure.error],
+            [503, 'temporarily_unavailable'],
             `upstream ${status}`,
           );
         }

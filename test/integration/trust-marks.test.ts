@@ -170,7 +170,7 @@ describe('trust marks in resolutions', () => {
     ['op-revoked', 'trust_mark_status_not_active'],
     ['op-status-404', 'trust_mark_status_not_active'],
     ['op-status-500', 'trust_mark_status_unavailable'],
-    ['op-status-forged', 'trust_mark_status_unavailable'],
+    ['op-status-forged', 'trust_mark_status_invalid'],
     ['op-legacy', 'claim_invalid'],
   ];
   for (const [subject, reason] of rejections) {

@@ -1,13 +1,13 @@
 /** Operational endpoints: liveness, readiness (trust anchors loaded) and Prometheus metrics. */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Metrics } from '../../infrastructure/metrics.js';
-import type { TrustAnchorStore } from '../../infrastructure/trust-anchor-store.js';
+import type { MetricsExporter } from '../../engine/ports.js';
+import type { ResolverEngine } from '../../engine/resolver-engine.js';
 
 /** Registers /healthz, /readyz and /metrics. */
 export function opsRoutes(
   router: Router,
-  deps: { readonly anchors: TrustAnchorStore; readonly metrics: Metrics },
+  deps: { readonly engine: ResolverEngine; readonly metrics: MetricsExporter },
 ): void {
   router.get('/healthz', function healthz(ctx: Context) {
     ctx.body = { status: 'ok' };
@@ -15,14 +15,18 @@ export function opsRoutes(
   });
 
   router.get('/readyz', function readyz(ctx: Context) {
-    const count = deps.anchors.all().length;
-    ctx.status = count > 0 ? 200 : 503;
-    ctx.body = { status: count > 0 ? 'ready' : 'no trust anchor configured', trust_anchors: count };
+    const { ready, trustAnchors } = deps.engine.readiness();
+    ctx.status = ready ? 200 : 503;
+    ctx.body = {
+      status: ready ? 'ready' : 'no trust anchor configured',
+      trust_anchors: trustAnchors,
+    };
     ctx.set('Cache-Control', 'no-store');
   });
 
   router.get('/metrics', async function metrics(ctx: Context) {
-    ctx.body = await deps.metrics.registry.metrics();
-    ctx.set('Content-Type', deps.metrics.registry.contentType);
+    ctx.body = await deps.metrics.render();
+    ctx.set('Content-Type', deps.metrics.contentType);
+    ctx.set('Cache-Control', 'no-store');
   });
 }

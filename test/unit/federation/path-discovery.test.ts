@@ -1,101 +1,62 @@
-/** Bottom-up discovery (§10.1) through an in-memory StatementSource: bounds and order. */
+/** Bottom-up discovery (§10.1) through an in-memory federation: bounds, order and its record. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { entityConfigurationUrl, fetchEndpointUrl } from '../../../src/federation/entity-id.js';
-import { NotFoundError } from '../../../src/federation/errors.js';
-import { discoverTrustChains } from '../../../src/federation/path-discovery.js';
-import type { FetchedStatement, StatementSource } from '../../../src/federation/ports.js';
-import {
-  configurationClaims,
-  createEntity,
-  sign,
-  subordinateClaims,
-  type TestEntity,
-} from '../../support/statements.js';
-
-const fetchEndpoint = (entity: TestEntity) => `${entity.id}/fetch`;
-
-/** Serves signed statements from memory and counts requests per URL. */
-class MemorySource implements StatementSource {
-  readonly statements = new Map<string, string>();
-  readonly requests = new Map<string, number>();
-
-  async #serve(url: string): Promise<FetchedStatement> {
-    this.requests.set(url, (this.requests.get(url) ?? 0) + 1);
-    const jwt = this.statements.get(url);
-    if (jwt === undefined)
-      throw new NotFoundError('no statement', { reason: 'statement_unavailable', url });
-    return { jwt, url, cacheHit: false, durationMs: 0 };
-  }
-  fetchEntityConfiguration(entityId: string) {
-    return this.#serve(entityConfigurationUrl(entityId));
-  }
-  fetchSubordinateStatement(endpoint: string, subject: string) {
-    return this.#serve(fetchEndpointUrl(endpoint, subject));
-  }
-}
+import { discoverTrustChains, startDiscovery } from '../../../src/federation/path-discovery.js';
+import { createMemoryFederation, type Topology } from '../../../src/testbed/index.js';
+import { NOW } from '../../support/statements.js';
 
 /** ta; i1, i2 under ta; leaf with hints [i1, i2, ta]: three chains, the direct one shortest. */
-async function federation(): Promise<{ source: MemorySource; ta: TestEntity; leaf: TestEntity }> {
-  const ta = await createEntity('https://ta.example.org');
-  const i1 = await createEntity('https://i1.example.org');
-  const i2 = await createEntity('https://i2.example.org');
-  const leaf = await createEntity('https://leaf.example.org');
-  const source = new MemorySource();
-  const superior = (entity: TestEntity, hints?: string[]) =>
-    configurationClaims(entity, {
-      ...(hints === undefined ? {} : { authority_hints: hints }),
-      metadata: { federation_entity: { federation_fetch_endpoint: fetchEndpoint(entity) } },
-    });
-  source.statements.set(entityConfigurationUrl(ta.id), await sign(superior(ta), ta.key));
-  for (const intermediate of [i1, i2]) {
-    source.statements.set(
-      entityConfigurationUrl(intermediate.id),
-      await sign(superior(intermediate, [ta.id]), intermediate.key),
-    );
-    source.statements.set(
-      fetchEndpointUrl(fetchEndpoint(ta), intermediate.id),
-      await sign(subordinateClaims(ta, intermediate), ta.key),
-    );
-  }
-  source.statements.set(
-    entityConfigurationUrl(leaf.id),
-    await sign(configurationClaims(leaf, { authority_hints: [i1.id, i2.id, ta.id] }), leaf.key),
-  );
-  for (const issuer of [i1, i2, ta]) {
-    source.statements.set(
-      fetchEndpointUrl(fetchEndpoint(issuer), leaf.id),
-      await sign(subordinateClaims(issuer, leaf), issuer.key),
-    );
-  }
-  return { source, ta, leaf };
+const DIAMOND: Topology = {
+  entities: [
+    { name: 'ta' },
+    { name: 'i1', authorityHints: ['ta'] },
+    { name: 'i2', authorityHints: ['ta'] },
+    { name: 'leaf', authorityHints: ['i1', 'i2', 'ta'] },
+  ],
+};
+
+async function diamond(topology: Topology = DIAMOND) {
+  const federation = await createMemoryFederation(topology, { now: () => NOW });
+  return {
+    federation,
+    query: { subject: federation.entityId('leaf'), trustAnchors: [federation.entityId('ta')] },
+  };
 }
 
 describe('§10.1 discoverTrustChains', () => {
   it('returns every candidate, most preferred first, fetching each statement once', async () => {
-    const { source, ta, leaf } = await federation();
-    const result = await discoverTrustChains(
-      { subject: leaf.id, trustAnchors: [ta.id] },
-      { source },
-    );
+    const { federation, query } = await diamond();
+    const result = await discoverTrustChains(query, { source: federation, now: NOW });
+    assert.ok(result.ok);
     assert.deepEqual(
       result.candidates.map((candidate) => candidate.path.length),
       [2, 3, 3],
     );
-    assert.equal(result.candidates[1]?.path[1], 'https://i1.example.org');
-    assert.ok([...source.requests.values()].every((count) => count === 1));
-    assert.equal(source.requests.size, 9);
+    assert.equal(result.candidates[1]?.path[1], federation.entityId('i1'));
+    // 4 configurations + 3 statements about leaf + 2 about i1 and i2.
+    assert.equal(federation.requests.total(), 9);
+    assert.equal(result.fetches.length, 9, 'every request is in the record');
+    assert.ok(result.fetches.every((fetch) => fetch.status === 200 && fetch.error === undefined));
+    assert.deepEqual(result.rejected, []);
+    assert.ok(
+      result.candidates.every((candidate) =>
+        candidate.statements.every((statement) => statement.source?.startsWith(federation.url)),
+      ),
+      'each statement carries the URL it came from',
+    );
   });
 
   it('a candidate cap keeps the preferred chains and reports the others', async () => {
-    const { source, ta, leaf } = await federation();
-    const result = await discoverTrustChains(
-      { subject: leaf.id, trustAnchors: [ta.id] },
-      { source, limits: { maxCandidateChains: 1 } },
-    );
+    const { federation, query } = await diamond();
+    const result = await discoverTrustChains(query, {
+      source: federation,
+      now: NOW,
+      limits: { maxCandidateChains: 1 },
+    });
+    assert.ok(result.ok);
     assert.deepEqual(
       result.candidates.map((candidate) => candidate.path),
-      [[leaf.id, ta.id]],
+      [[query.subject, query.trustAnchors[0]]],
     );
     const capped = result.deadBranches.filter(
       (branch) => branch.failure.reason === 'candidate_limit_exceeded',
@@ -104,14 +65,59 @@ describe('§10.1 discoverTrustChains', () => {
   });
 
   it('a fetch budget ends the branches that would exceed it', async () => {
-    const { source, ta, leaf } = await federation();
-    const result = await discoverTrustChains(
-      { subject: leaf.id, trustAnchors: [ta.id] },
-      { source, limits: { maxFetches: 4 } },
-    );
+    const { federation, query } = await diamond();
+    const result = await discoverTrustChains(query, {
+      source: federation,
+      now: NOW,
+      limits: { maxFetches: 4 },
+    });
+    assert.ok(result.ok);
     assert.ok(
       result.deadBranches.some((branch) => branch.failure.reason === 'fetch_limit_exceeded'),
     );
-    assert.ok([...source.requests.values()].reduce((a, b) => a + b, 0) <= 4);
+    assert.ok(federation.requests.total() <= 4);
+  });
+
+  it("§3.2: a superior's configuration that fails its checks ends its branch and is reported as rejected", async () => {
+    const { federation, query } = await diamond();
+    federation.setFaults({ entity: 'i1' }, { expired: true });
+    const result = await discoverTrustChains(query, { source: federation, now: NOW });
+    assert.ok(result.ok);
+    const dead = result.deadBranches.find((branch) =>
+      branch.path.includes(federation.entityId('i1')),
+    );
+    assert.equal(dead?.failure.reason, 'statement_expired');
+    assert.deepEqual(result.rejected, [
+      `${federation.entityId('i1')}/.well-known/openid-federation`,
+    ]);
+  });
+
+  it('reports a subject whose configuration cannot be fetched as data, with statementIndex 0', async () => {
+    const { federation, query } = await diamond();
+    federation.setFaults({ entity: 'leaf' }, { status: 404 });
+    const result = await discoverTrustChains(query, { source: federation, now: NOW });
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok);
+    assert.equal(result.error.code, 'not_found');
+    assert.equal(result.error.location.statementIndex, 0);
+    assert.equal(result.fetches[0]?.status, 404);
+  });
+
+  it("gives the subject's checked configuration before the candidates are complete", async () => {
+    const { federation, query } = await diamond();
+    const run = startDiscovery(query, { source: federation, now: NOW });
+    const configuration = await run.subjectConfiguration;
+    assert.equal(configuration?.claims.sub, query.subject);
+    assert.ok((await run.result).ok);
+  });
+
+  it('gives no subject configuration when it fails its own checks', async () => {
+    const { federation, query } = await diamond();
+    federation.setFaults({ entity: 'leaf' }, { wrongKey: true });
+    const run = startDiscovery(query, { source: federation, now: NOW });
+    assert.equal(await run.subjectConfiguration, undefined);
+    const result = await run.result;
+    assert.ok(!result.ok);
+    assert.equal(result.error.reason, 'signature_invalid');
   });
 });

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidRequestError } from '../../../src/federation/errors.js';
-import { parseResolveParams } from '../../../src/http/params.js';
+import { parseResolutionQuery } from '../../../src/http/params.js';
 
 const OP = encodeURIComponent('https://op.example');
 const TA = encodeURIComponent('https://ta.example');
 
 function rejects(query: string, reason: string): void {
   assert.throws(
-    () => parseResolveParams(query, { allowHttp: false }),
+    () => parseResolutionQuery(query, { allowHttp: false }),
     (error: unknown) => error instanceof InvalidRequestError && error.reason === reason,
   );
 }
 
 describe('§8.3.1 resolve request parameters', () => {
   it('reads sub, repeated trust_anchor and entity_type, ignoring unknown parameters', () => {
-    const params = parseResolveParams(
+    const params = parseResolutionQuery(
       `sub=${OP}&trust_anchor=${TA}&trust_anchor=${OP}&entity_type=openid_provider&x=1`,
       {
         allowHttp: false,
@@ -28,7 +28,7 @@ describe('§8.3.1 resolve request parameters', () => {
     });
   });
   it('accepts the names of older drafts, anchor and type', () => {
-    const params = parseResolveParams(`sub=${OP}&anchor=${TA}&type=openid_provider`, {
+    const params = parseResolutionQuery(`sub=${OP}&anchor=${TA}&type=openid_provider`, {
       allowHttp: false,
     });
     assert.deepEqual(

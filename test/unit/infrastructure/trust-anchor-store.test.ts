@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import {
   TrustAnchorFileError,
   TrustAnchorStore,
-} from '../../../src/infrastructure/trust-anchor-store.js';
+} from '../../../src/infrastructure/trust-anchors/trust-anchor-store.js';
 
 const KEY = {
   kty: 'EC',

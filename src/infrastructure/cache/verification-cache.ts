@@ -1,18 +1,21 @@
 /** Bounded memory of verified signatures (§10.2: verification results MAY be cached). */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { VerificationCache } from '../federation/ports.js';
-import type { Metrics } from './metrics.js';
+import type { VerificationCache } from '../../federation/ports.js';
 
 /** An LRU set of (SHA-256 of the JWS, key fingerprint) pairs. */
-export class LruVerificationCache implements VerificationCache {
+export class MemoryVerificationCache implements VerificationCache {
   readonly #entries: LRUCache<string, true>;
-  readonly #metrics: Metrics | undefined;
+  readonly #onLookup: ((hit: boolean) => void) | undefined;
 
-  constructor(maxEntries: number, metrics?: Metrics) {
+  constructor(maxEntries: number, onLookup?: (hit: boolean) => void) {
     this.#entries = new LRUCache({ max: maxEntries });
-    this.#metrics = metrics;
-    metrics?.trackCacheSize('signatures', () => this.#entries.size);
+    this.#onLookup = onLookup;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   #key(jwt: string, keyFingerprint: string): string {
@@ -22,7 +25,7 @@ export class LruVerificationCache implements VerificationCache {
 
   has(jwt: string, keyFingerprint: string): boolean {
     const hit = this.#entries.has(this.#key(jwt, keyFingerprint));
-    this.#metrics?.cacheLookup('signatures', hit);
+    this.#onLookup?.(hit);
     return hit;
   }
 

@@ -5,11 +5,15 @@
  * the verified marks for responses and every rejected one with its reason for diagnostics.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import { FEDERATION_ENTITY, MEDIA_TYPES } from '../federation/constants.js';
-import { FederationError, type FailureDetail } from '../federation/errors.js';
+import { FEDERATION_ENTITY } from '../federation/constants.js';
+import {
+  TemporarilyUnavailableError,
+  errorFromDetail,
+  toFederationError,
+  type FailureDetail,
+  type FederationError,
+} from '../federation/errors.js';
 import { getOwn } from '../federation/json.js';
-import type { Clock } from '../federation/ports.js';
 import {
   InvalidTrustMarkError,
   decodeTrustMark,
@@ -19,10 +23,15 @@ import {
   type TrustMarkOptions,
   type VerifiedTrustMark,
 } from '../federation/trust-marks.js';
+import type { Clock } from '../federation/ports.js';
 import type { DecodedEntityStatement, ResolvedTrustChain } from '../federation/types.js';
-import type { HttpFetcher } from './http/index.js';
+import { Coalescer } from './coalescer.js';
+import type { CacheTier, EngineMetrics, TrustMarkStatusSource } from './ports.js';
 
-/** When the issuer's status endpoint is asked (§7.3 and §8.4; digest §6.4 items 11, 12). */
+/**
+ * When the issuer's status endpoint is asked (§7.3 says marks without `exp` should be checked by
+ * some means, §8.4 offers the status endpoint; docs/decisions.md).
+ */
 export const STATUS_CHECK_MODES = ['never', 'when-no-exp', 'always'] as const;
 
 /** One of {@link STATUS_CHECK_MODES}. */
@@ -51,29 +60,33 @@ export interface TrustMarkServiceOptions {
   readonly statusCheck: StatusCheckMode;
   /** How long a status answer (or a failed check) is reused, seconds. */
   readonly statusCacheSeconds: number;
-  /** Most status answers kept. */
-  readonly statusCacheMaxEntries: number;
   /** Most marks of one entity evaluated; the others are rejected with a reason. */
   readonly maxTrustMarks: number;
+}
+
+/** Dependencies of {@link TrustMarkService}. */
+export interface TrustMarkServiceDependencies {
+  readonly statusSource: TrustMarkStatusSource;
+  /** Status answers by mark; failures are kept as data. */
+  readonly statusTier: CacheTier<StatusAnswer>;
+  readonly clock: Clock;
+  readonly options: TrustMarkServiceOptions;
+  readonly metrics?: EngineMetrics;
 }
 
 /** Resolves the chain of a mark issuer to the given Trust Anchor (the caller's cache applies). */
 export type IssuerResolver = (issuer: string, trustAnchor: string) => Promise<ResolvedTrustChain>;
 
-type StatusAnswer = { readonly status: string } | { readonly error: FederationError };
+/** A status answer as cached: the status value, or why there is none. */
+export type StatusAnswer = { readonly status: string } | { readonly failure: FailureDetail };
 
 /** Verifies the trust marks of resolved subjects. */
 export class TrustMarkService {
-  readonly #fetcher: HttpFetcher;
-  readonly #clock: Clock;
-  readonly #options: TrustMarkServiceOptions;
-  readonly #statuses: LRUCache<string, StatusAnswer>;
+  readonly #deps: TrustMarkServiceDependencies;
+  readonly #statusRequests = new Coalescer<StatusAnswer>();
 
-  constructor(fetcher: HttpFetcher, clock: Clock, options: TrustMarkServiceOptions) {
-    this.#fetcher = fetcher;
-    this.#clock = clock;
-    this.#options = options;
-    this.#statuses = new LRUCache({ max: options.statusCacheMaxEntries });
+  constructor(deps: TrustMarkServiceDependencies) {
+    this.#deps = deps;
   }
 
   /**
@@ -81,7 +94,10 @@ export class TrustMarkService {
    * of marks evaluated: their chains are needed for verification and can be resolved early.
    */
   issuersOf(configuration: DecodedEntityStatement): string[] {
-    const entries = (configuration.claims.trust_marks ?? []).slice(0, this.#options.maxTrustMarks);
+    const entries = (configuration.claims.trust_marks ?? []).slice(
+      0,
+      this.#deps.options.maxTrustMarks,
+    );
     const issuers = entries.map((entry) => this.#peek(entry).iss);
     return [...new Set(issuers)].filter(
       (issuer) => issuer !== '' && issuer !== configuration.claims.sub,
@@ -94,10 +110,11 @@ export class TrustMarkService {
     resolveIssuer: IssuerResolver,
     mode: { readonly freshStatus?: boolean } = {},
   ): Promise<TrustMarkReport> {
-    const now = this.#clock.now();
+    const { clock, options } = this.#deps;
+    const now = clock.now();
     const all = chain.statements[0]?.claims.trust_marks ?? [];
-    // §18.1-style amplification bound: each mark may cost an issuer resolution.
-    const entries = all.slice(0, this.#options.maxTrustMarks);
+    // §18.1: each mark may cost an issuer resolution, so their number is bounded.
+    const entries = all.slice(0, options.maxTrustMarks);
     const anchor = chain.statements[chain.statements.length - 1];
     const verified: VerifiedTrustMark[] = [];
     const rejected: RejectedTrustMark[] = [];
@@ -110,15 +127,12 @@ export class TrustMarkService {
           if (anchor === undefined || anchor.kind !== 'entity_configuration') {
             throw new InvalidTrustMarkError(
               'the chain does not include the Trust Anchor configuration',
-              {
-                reason: 'trust_mark_type_not_recognized',
-                section: '§8.3.2',
-              },
+              { reason: 'trust_mark_type_not_recognized', section: '§8.3.2' },
             );
           }
           const issuerChain = await this.#issuerChain(chain, hint.iss, resolveIssuer);
           validUntil = Math.min(validUntil, issuerChain.exp);
-          const options = { ...this.#options.verification, now };
+          const verification = { ...options.verification, now };
           const mark = await verifyTrustMark(
             {
               entry,
@@ -126,13 +140,13 @@ export class TrustMarkService {
               anchor: anchor.claims,
               issuerKeys: issuerChain.statements[0]?.claims.jwks ?? { keys: [] },
             },
-            options,
+            verification,
           );
           const fresh = mode.freshStatus === true;
-          if (await this.#checkStatus(mark, issuerChain, options, fresh)) statusChecked = true;
+          if (await this.#checkStatus(mark, issuerChain, verification, fresh)) statusChecked = true;
           return { mark };
         } catch (error) {
-          return { rejected: { ...hint, failure: detailOf(error) } };
+          return { rejected: { ...hint, failure: toFederationError(error).toDetail() } };
         }
       }),
     );
@@ -140,13 +154,10 @@ export class TrustMarkService {
       if ('mark' in result) verified.push(result.mark);
       else rejected.push(result.rejected);
     }
-    for (const entry of all.slice(this.#options.maxTrustMarks)) {
+    for (const entry of all.slice(options.maxTrustMarks)) {
       const failure = new InvalidTrustMarkError(
-        `only the first ${this.#options.maxTrustMarks} trust marks are evaluated`,
-        {
-          reason: 'trust_mark_limit_exceeded',
-          section: '§18.1',
-        },
+        `only the first ${options.maxTrustMarks} trust marks are evaluated`,
+        { reason: 'trust_mark_limit_exceeded', section: '§18.1' },
       ).toDetail();
       rejected.push({ ...this.#peek(entry), failure });
     }
@@ -157,19 +168,22 @@ export class TrustMarkService {
     // status cache time. A report of marks that were all verified offline (or of no marks) holds
     // until a mark or an issuer's chain expires.
     if (statusChecked || rejected.length > 0)
-      validUntil = Math.min(validUntil, now + this.#options.statusCacheSeconds);
+      validUntil = Math.min(validUntil, now + options.statusCacheSeconds);
     return { verified, rejected, ...(exp === undefined ? {} : { exp }), validUntil };
   }
 
   /** Type and issuer of an entry as far as they can be read, for reporting a rejection. */
   #peek(entry: unknown): { trust_mark_type?: string; iss: string } {
-    const legacy = this.#options.verification.legacyClaimNames === true;
+    const verification = this.#deps.options.verification;
     try {
-      const { trust_mark_type, trust_mark } = readTrustMarkEntry(entry, legacy);
+      const { trust_mark_type, trust_mark } = readTrustMarkEntry(
+        entry,
+        verification.legacyClaimNames === true,
+      );
       try {
         return {
           trust_mark_type,
-          iss: decodeTrustMark(trust_mark, { ...this.#options.verification, now: 0 }).iss,
+          iss: decodeTrustMark(trust_mark, { ...verification, now: 0 }).iss,
         };
       } catch {
         return { trust_mark_type, iss: '' };
@@ -190,17 +204,10 @@ export class TrustMarkService {
     try {
       return await resolveIssuer(issuer, chain.trustAnchor);
     } catch (error) {
-      const reason =
-        error instanceof FederationError
-          ? `${error.reason}: ${error.message}`
-          : 'it did not resolve';
+      const cause = toFederationError(error);
       throw new InvalidTrustMarkError(
-        `the issuer ${issuer} has no valid trust chain to ${chain.trustAnchor} (${reason})`,
-        {
-          reason: 'issuer_chain_invalid',
-          section: '§7.3',
-          cause: error,
-        },
+        `the issuer ${issuer} has no valid trust chain to ${chain.trustAnchor} (${cause.reason}: ${cause.message})`,
+        { reason: 'issuer_chain_invalid', section: '§7.3', cause },
       );
     }
   }
@@ -212,20 +219,34 @@ export class TrustMarkService {
     options: TrustMarkOptions,
     fresh: boolean,
   ): Promise<boolean> {
-    const mode = this.#options.statusCheck;
-    if (mode === 'never' || (mode === 'when-no-exp' && mark.exp !== undefined)) return false;
+    const { clock, metrics, statusTier } = this.#deps;
+    const { statusCheck, statusCacheSeconds } = this.#deps.options;
+    if (statusCheck === 'never' || (statusCheck === 'when-no-exp' && mark.exp !== undefined)) {
+      return false;
+    }
     const key = createHash('sha256').update(mark.trust_mark).digest('base64url');
     // A refresh ahead of expiry asks again: the cached answer is as old as the report it renews.
-    let answer = fresh ? undefined : this.#statuses.get(key);
+    let answer = fresh ? undefined : await statusTier.get(key);
+    metrics?.cacheLookup('trust_mark_status', answer !== undefined);
     if (answer === undefined) {
-      answer = await this.#askStatus(mark, issuerChain, options);
-      const ttl = Math.min(
-        this.#options.statusCacheSeconds,
-        mark.exp === undefined ? Infinity : mark.exp - this.#clock.now(),
-      );
-      if (ttl > 0) this.#statuses.set(key, answer, { ttl: Math.floor(ttl * 1000) });
+      answer = await this.#statusRequests.run(key, async () => {
+        const asked = await this.#askStatus(mark, issuerChain, options);
+        const ttl = Math.min(
+          statusCacheSeconds,
+          mark.exp === undefined ? Infinity : mark.exp - clock.now(),
+        );
+        if (ttl > 0) {
+          await statusTier.set(key, asked, {
+            ttlMs: Math.floor(ttl * 1000),
+            sizeBytes: key.length + JSON.stringify(asked).length,
+          });
+        }
+        return asked;
+      });
     }
-    if ('error' in answer) throw answer.error;
+    if ('failure' in answer) {
+      throw errorFromDetail(answer.failure);
+    }
     if (answer.status !== 'active') {
       throw new InvalidTrustMarkError(`the issuer reports the trust mark as ${answer.status}`, {
         reason: 'trust_mark_status_not_active',
@@ -245,27 +266,32 @@ export class TrustMarkService {
       'federation_trust_mark_status_endpoint',
     );
     if (typeof endpoint !== 'string') {
-      return {
-        error: new InvalidTrustMarkError(
+      return failed(
+        new InvalidTrustMarkError(
           `${mark.iss} publishes no federation_trust_mark_status_endpoint to check the mark`,
-          {
-            reason: 'trust_mark_status_unavailable',
-            section: '§8.4',
-          },
+          { reason: 'trust_mark_status_unavailable', section: '§8.4' },
         ),
-      };
+      );
+    }
+    let jwt: string;
+    try {
+      jwt = await this.#deps.statusSource.fetchStatus(endpoint, mark.trust_mark, {});
+    } catch (error) {
+      const cause = toFederationError(error);
+      // §8.4.2: an issuer answers 404 for a mark it does not know; that mark is not active.
+      if (cause.location.status === 404) return { status: 'invalid' };
+      const message = `the status of the trust mark could not be checked (${cause.reason}: ${cause.message})`;
+      const where = { reason: 'trust_mark_status_unavailable', section: '§8.4', cause } as const;
+      const url = cause.location.url === undefined ? {} : { url: cause.location.url };
+      return failed(
+        cause.code === 'temporarily_unavailable'
+          ? new TemporarilyUnavailableError(message, { ...where, ...url })
+          : new InvalidTrustMarkError(message, { ...where, ...url }),
+      );
     }
     try {
-      const response = await this.#fetcher.postForm(
-        endpoint,
-        { trust_mark: mark.trust_mark },
-        {
-          accept: MEDIA_TYPES.trustMarkStatusResponse,
-          expectedContentType: MEDIA_TYPES.trustMarkStatusResponse,
-        },
-      );
       const status = await verifyTrustMarkStatusResponse(
-        response.body.trim(),
+        jwt,
         {
           issuer: mark.iss,
           trustMark: mark.trust_mark,
@@ -275,31 +301,17 @@ export class TrustMarkService {
       );
       return { status };
     } catch (error) {
-      // §8.4.2: an issuer answers 404 for a mark it does not know; that mark is not active.
-      if (error instanceof FederationError && error.location.status === 404)
-        return { status: 'invalid' };
-      return {
-        error: new InvalidTrustMarkError(
-          `the status of the trust mark could not be checked (${detailOf(error).reason})`,
-          {
-            reason: 'trust_mark_status_unavailable',
-            section: '§8.4',
-            ...(error instanceof FederationError && error.location.url !== undefined
-              ? { url: error.location.url }
-              : {}),
-            cause: error,
-          },
+      const cause = toFederationError(error);
+      return failed(
+        new InvalidTrustMarkError(
+          `the status response is invalid: ${cause.message} (${cause.reason})`,
+          { reason: 'trust_mark_status_invalid', section: '§8.4.2', cause },
         ),
-      };
+      );
     }
   }
 }
 
-function detailOf(error: unknown): FailureDetail {
-  if (error instanceof FederationError) return error.toDetail();
-  return {
-    code: 'server_error',
-    reason: 'trust_mark_status_unavailable',
-    message: 'the trust mark could not be verified',
-  };
+function failed(error: FederationError): StatusAnswer {
+  return { failure: error.toDetail() };
 }

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { FORBIDDEN_ALGORITHM_PATTERN, PRIVATE_JWK_MEMBERS } from '../federation/constants.js';
-import { getOwn, isNonEmptyString, isPlainObject, type JsonObject } from '../federation/json.js';
-import type { Signer } from '../federation/ports.js';
-import type { Jwk, JwkSet } from '../federation/types.js';
+import { FORBIDDEN_ALGORITHM_PATTERN, PRIVATE_JWK_MEMBERS } from '../../federation/constants.js';
+import { getOwn, isNonEmptyString, isPlainObject, type JsonObject } from '../../federation/json.js';
+import type { Signer } from '../../federation/ports.js';
+import type { Jwk, JwkSet } from '../../federation/types.js';
 
 /** A keys file that cannot be used; the message never includes key material. */
 export class SigningKeyError extends Error {
@@ -98,17 +98,15 @@ export class JwksSigner implements Signer {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (cause) {
-      throw new SigningKeyError(`RESOLVER_KEYS_FILE ${path} cannot be read as JSON`, { cause });
+      throw new SigningKeyError(`${path} cannot be read as JSON`, { cause });
     }
     const keys = isPlainObject(parsed) ? getOwn(parsed, 'keys') : undefined;
     if (!Array.isArray(keys) || keys.length === 0) {
-      throw new SigningKeyError(
-        `RESOLVER_KEYS_FILE ${path} must be a JWK Set with at least one key`,
-      );
+      throw new SigningKeyError(`${path} must be a JWK Set with at least one key`);
     }
     const loaded = await Promise.all(keys.map((key, index) => loadKey(key, index)));
     if (new Set(loaded.map((key) => key.kid)).size !== loaded.length) {
-      throw new SigningKeyError(`RESOLVER_KEYS_FILE ${path} repeats a "kid"`);
+      throw new SigningKeyError(`${path} repeats a "kid"`);
     }
     return new JwksSigner(loaded, false);
   }

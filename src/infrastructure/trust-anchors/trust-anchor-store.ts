@@ -6,11 +6,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertJwkSet } from '../federation/claims.js';
-import { isEntityIdentifier } from '../federation/entity-id.js';
-import { FederationError } from '../federation/errors.js';
-import { getOwn, isPlainObject } from '../federation/json.js';
-import type { TrustAnchor } from '../federation/types.js';
+import { assertJwkSet } from '../../federation/claims.js';
+import { isEntityIdentifier } from '../../federation/entity-id.js';
+import { FederationError } from '../../federation/errors.js';
+import { getOwn, isPlainObject } from '../../federation/json.js';
+import type { TrustAnchor } from '../../federation/types.js';
 
 /** A trust anchor file that cannot be used; the message names the file. */
 export class TrustAnchorFileError extends Error {

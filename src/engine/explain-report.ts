@@ -1,0 +1,101 @@
+/**
+ * Reports as data, in the wire names the JSON API serves: the explanation of one resolution
+ * (every anchor, branch, fetch and trust mark, the choice and why) and the views of failures and
+ * trust marks it is made of. Front doors serialise these; they build no report of their own.
+ */
+import type { FailureDetail } from '../federation/errors.js';
+import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-response.js';
+import type { VerifiedTrustMark } from '../federation/trust-marks.js';
+import type { ResolutionQuery } from '../federation/types.js';
+import type { ExplainedResolution } from './resolution-service.js';
+import type { TrustMarkReport } from './trust-mark-service.js';
+
+/** A failure as the JSON API shows it: the §8.9 pair plus the data that explains it. */
+export function failureView(detail: FailureDetail) {
+  return {
+    error: detail.code,
+    error_description: detail.message,
+    reason: detail.reason,
+    ...(detail.section === undefined ? {} : { section: detail.section }),
+    ...(detail.statementIndex === undefined ? {} : { statement_index: detail.statementIndex }),
+    ...(detail.iss === undefined ? {} : { iss: detail.iss }),
+    ...(detail.sub === undefined ? {} : { sub: detail.sub }),
+    ...(detail.url === undefined ? {} : { url: detail.url }),
+    ...(detail.status === undefined ? {} : { status: detail.status }),
+    ...(detail.claim === undefined ? {} : { claim: detail.claim }),
+    ...(detail.entityType === undefined ? {} : { entity_type: detail.entityType }),
+    ...(detail.parameter === undefined ? {} : { parameter: detail.parameter }),
+    ...(detail.operator === undefined ? {} : { operator: detail.operator }),
+  };
+}
+
+/** Verified marks as the JSON API shows them. */
+export function verifiedTrustMarksView(marks: readonly VerifiedTrustMark[]) {
+  return marks.map((mark) => ({
+    trust_mark_type: mark.trust_mark_type,
+    iss: mark.iss,
+    ...(mark.exp === undefined ? {} : { exp: mark.exp }),
+    trust_mark: mark.trust_mark,
+  }));
+}
+
+/** Every mark of the subject: the verified ones, and the rejected ones with their reason. */
+export function trustMarksView(report: TrustMarkReport) {
+  return {
+    verified: verifiedTrustMarksView(report.verified),
+    rejected: report.rejected.map((mark) => ({
+      ...(mark.trust_mark_type === undefined ? {} : { trust_mark_type: mark.trust_mark_type }),
+      ...(mark.iss === undefined || mark.iss === '' ? {} : { iss: mark.iss }),
+      failure: failureView(mark.failure),
+    })),
+  };
+}
+
+/** The explain document of `/api/v1/explain`. */
+export function explainReport(query: ResolutionQuery, explained: ExplainedResolution) {
+  const { outcome, trustAnchorsUsed: used } = explained;
+  const { trace } = outcome;
+  return {
+    sub: query.subject,
+    trust_anchors: {
+      requested: query.trustAnchors,
+      used,
+      not_configured: query.trustAnchors.filter((anchor) => !used.includes(anchor)),
+    },
+    outcome: outcome.ok ? 'resolved' : 'failed',
+    ...(outcome.ok
+      ? {
+          chosen: {
+            trust_chain: outcome.chain.path,
+            trust_anchor: outcome.chain.trustAnchor,
+            exp: resolutionExpiry(outcome.chain, explained.trustMarks?.verified ?? []),
+            chain_exp: outcome.chain.exp,
+            why: trace.chosen?.reason,
+          },
+          metadata: selectEntityTypes(outcome.chain.metadata, query.entityTypes ?? []),
+        }
+      : { error: failureView(outcome.error.toDetail()) }),
+    ...(explained.trustMarks === undefined
+      ? {}
+      : { trust_marks: trustMarksView(explained.trustMarks) }),
+    branches: trace.branches.map((branch) => ({
+      path: branch.path,
+      status: branch.status,
+      ...(branch.exp === undefined ? {} : { exp: branch.exp }),
+      ...(branch.failure === undefined ? {} : { failure: failureView(branch.failure) }),
+    })),
+    fetches: trace.fetches.map((fetch) => ({
+      kind: fetch.kind,
+      iss: fetch.issuer,
+      sub: fetch.subject,
+      url: fetch.url,
+      ...(fetch.status === undefined ? {} : { status: fetch.status }),
+      cache_hit: fetch.cacheHit,
+      duration_ms: Math.round(fetch.durationMs * 100) / 100,
+      ...(fetch.error === undefined ? {} : { error: failureView(fetch.error) }),
+    })),
+  };
+}
+
+/** The explain document's type. */
+export type ExplainReport = ReturnType<typeof explainReport>;

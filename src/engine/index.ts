@@ -1,0 +1,56 @@
+/** The engine's public surface, for front doors and the composition root: named exports only. */
+export { Coalescer } from './coalescer.js';
+export {
+  explainReport,
+  failureView,
+  trustMarksView,
+  verifiedTrustMarksView,
+  type ExplainReport,
+} from './explain-report.js';
+export type {
+  CacheTier,
+  EngineCacheName,
+  EngineMetrics,
+  Logger,
+  MetricsExporter,
+  TrustAnchorSource,
+  TrustMarkStatusSource,
+} from './ports.js';
+export { resolutionKey, resolvedEntrySize } from './query.js';
+export { resolutionReport, type ResolutionReport } from './resolution-report.js';
+export {
+  ResolutionService,
+  isRefreshDue,
+  type ExplainedResolution,
+  type ResolutionEntry,
+  type ResolutionServiceDependencies,
+  type ResolutionServiceOptions,
+  type ServedResolution,
+} from './resolution-service.js';
+export {
+  ResolverEngine,
+  type Expiring,
+  type ResolverEngineDependencies,
+} from './resolver-engine.js';
+export {
+  ResolverIdentity,
+  type ResolverIdentityDependencies,
+  type ResolverIdentityOptions,
+} from './resolver-identity.js';
+export {
+  CachingStatementSource,
+  type CachedStatement,
+  type StatementCacheDependencies,
+  type StatementCacheOptions,
+} from './statement-cache.js';
+export {
+  STATUS_CHECK_MODES,
+  TrustMarkService,
+  type IssuerResolver,
+  type RejectedTrustMark,
+  type StatusAnswer,
+  type StatusCheckMode,
+  type TrustMarkReport,
+  type TrustMarkServiceDependencies,
+  type TrustMarkServiceOptions,
+} from './trust-mark-service.js';

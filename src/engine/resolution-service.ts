@@ -1,0 +1,401 @@
+/**
+ * Resolution with caching (§10.2, §10.4, §10.5): resolved chains are cached until the chain's
+ * `exp` and refreshed in the background shortly before; failures are cached briefly, as their
+ * reason only; concurrent resolutions of the same query share one resolution; cold resolutions
+ * are bounded in number and time. The engine orchestrates what depends on a resolution: the
+ * chains of the subject's trust mark issuers start as soon as the subject's configuration has
+ * passed its checks, and the statements the resolver rejected are dropped from the statement
+ * cache in one place.
+ */
+import { setMaxListeners } from 'node:events';
+import {
+  InvalidTrustAnchorError,
+  TemporarilyUnavailableError,
+  errorFromDetail,
+  toFederationError,
+  type FailureDetail,
+} from '../federation/errors.js';
+import type { Clock } from '../federation/ports.js';
+import type { ResolutionOutcome, TrustChainResolver } from '../federation/resolver.js';
+import type {
+  DecodedEntityStatement,
+  ResolutionQuery,
+  ResolvedTrustChain,
+  TrustAnchor,
+} from '../federation/types.js';
+import { Coalescer } from './coalescer.js';
+import type { CacheTier, EngineMetrics, Logger, TrustAnchorSource } from './ports.js';
+import { resolutionKey, resolvedEntrySize } from './query.js';
+import type { CachingStatementSource } from './statement-cache.js';
+import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
+
+/** A resolved subject as served: the chain, its verified trust marks, and how it was obtained. */
+export interface ServedResolution {
+  readonly chain: ResolvedTrustChain;
+  /** The subject's trust marks under the chosen anchor, when marks are evaluated. */
+  readonly trustMarks?: TrustMarkReport;
+  /** True when answered from the resolution cache. */
+  readonly cached: boolean;
+  /** When the resolution was computed (seconds). */
+  readonly resolvedAt: number;
+  /** Identifies this content (chain and trust mark report): equal ids, equal signed responses. */
+  readonly contentId: string;
+}
+
+/** A fresh, exhaustive resolution for diagnostics. */
+export interface ExplainedResolution {
+  readonly outcome: ResolutionOutcome;
+  /** The configured anchors among those requested, in the caller's order. */
+  readonly trustAnchorsUsed: readonly string[];
+  readonly trustMarks?: TrustMarkReport;
+}
+
+/** Settings of {@link ResolutionService}. */
+export interface ResolutionServiceOptions {
+  readonly resolutionTimeoutMs: number;
+  readonly maxConcurrentResolutions: number;
+  readonly negativeTtlSeconds: number;
+  readonly refreshAheadSeconds: number;
+}
+
+/** A cached resolution: a chain, or the reason there is none. */
+export interface ResolutionEntry {
+  readonly id: string;
+  readonly result:
+    | { readonly ok: true; readonly chain: ResolvedTrustChain }
+    | { readonly ok: false; readonly failure: FailureDetail };
+  readonly resolvedAt: number;
+  /** Seconds since the epoch after which the entry must not be served. */
+  readonly expiresAt: number;
+  /** A background refresh is running. */
+  refreshing: boolean;
+  /** Trust marks of the resolved subject, evaluated on first use and again when they run out. */
+  marks?: {
+    readonly report: Promise<TrustMarkReport>;
+    readonly version: number;
+    validUntil: number;
+    readonly since: number;
+    refreshing: boolean;
+  };
+}
+
+/** Dependencies of {@link ResolutionService}. */
+export interface ResolutionServiceDependencies {
+  readonly resolver: TrustChainResolver;
+  readonly anchors: TrustAnchorSource;
+  /** Successful resolutions. */
+  readonly resolved: CacheTier<ResolutionEntry>;
+  /** Failed resolutions, in their own budget so failures can never evict a working entry. */
+  readonly failed: CacheTier<ResolutionEntry>;
+  readonly clock: Clock;
+  readonly options: ResolutionServiceOptions;
+  /** The statement cache, told to forget the statements a resolution rejected. */
+  readonly statements?: Pick<CachingStatementSource, 'discard'>;
+  /** Evaluates trust marks of resolved subjects; without it no marks are reported. */
+  readonly trustMarks?: TrustMarkService;
+  readonly metrics?: EngineMetrics;
+  readonly logger?: Logger;
+}
+
+/**
+ * §10.4 leaves refreshing before expiry to local choice: an entry valid from `since` to `until`
+ * is refreshed in its last `refreshAheadSeconds`, but never in more than its last quarter.
+ */
+export function isRefreshDue(
+  since: number,
+  until: number,
+  now: number,
+  refreshAheadSeconds: number,
+): boolean {
+  return until - now <= Math.min(refreshAheadSeconds, (until - since) / 4);
+}
+
+let entryCounter = 0;
+
+/** Resolves queries through the core resolver with a resolution cache in front. */
+export class ResolutionService {
+  readonly #deps: ResolutionServiceDependencies;
+  readonly #inFlight = new Coalescer<ResolutionEntry>();
+  #active = 0;
+
+  constructor(deps: ResolutionServiceDependencies) {
+    this.#deps = deps;
+  }
+
+  /**
+   * The configured anchors among `requested`, in the caller's order. §8.3.1: any requested anchor
+   * may be used, so unknown ones are skipped; none configured is `invalid_trust_anchor`.
+   */
+  configuredAnchors(requested: readonly string[]): TrustAnchor[] {
+    const anchors: TrustAnchor[] = [];
+    for (const id of requested) {
+      const anchor = this.#deps.anchors.get(id);
+      if (anchor !== undefined && !anchors.includes(anchor)) anchors.push(anchor);
+    }
+    if (anchors.length === 0) {
+      throw new InvalidTrustAnchorError('none of the requested Trust Anchors is configured here', {
+        reason: 'trust_anchor_unknown',
+        section: '§8.3.1',
+      });
+    }
+    return anchors;
+  }
+
+  /**
+   * Resolves `query`, from the cache when a valid entry exists, with its verified trust marks.
+   * Throws the resolution's error when there is no valid chain.
+   */
+  async resolve(query: ResolutionQuery): Promise<ServedResolution> {
+    const anchors = this.configuredAnchors(query.trustAnchors);
+    const { entry, cached } = await this.#entry(query.subject, anchors, true);
+    if (!entry.result.ok) throw errorFromDetail(entry.result.failure);
+    const marks = this.#trustMarks(entry, entry.result.chain);
+    const trustMarks = marks === undefined ? undefined : await marks.report;
+    return {
+      chain: entry.result.chain,
+      cached,
+      resolvedAt: entry.resolvedAt,
+      contentId: `${entry.id}.${marks?.version ?? 0}`,
+      ...(trustMarks === undefined ? {} : { trustMarks }),
+    };
+  }
+
+  /**
+   * A fresh, exhaustive resolution for diagnostics: every candidate chain is validated and every
+   * trust mark reported. Statement caches still apply (the trace says which fetches were cache
+   * hits); the result is not cached.
+   */
+  async explain(query: ResolutionQuery): Promise<ExplainedResolution> {
+    const anchors = this.configuredAnchors(query.trustAnchors);
+    const outcome = await this.#withLimits(() =>
+      this.#run(query.subject, anchors, {
+        exhaustive: true,
+        refresh: false,
+        prefetchIssuers: true,
+      }),
+    );
+    const trustAnchorsUsed = anchors.map((anchor) => anchor.entity_id);
+    if (!outcome.ok || this.#deps.trustMarks === undefined) return { outcome, trustAnchorsUsed };
+    return {
+      outcome,
+      trustAnchorsUsed,
+      trustMarks: await this.#deps.trustMarks.evaluate(outcome.chain, this.#resolveIssuer),
+    };
+  }
+
+  /** The cache entry of a query: a valid cached one, or a new (shared) resolution. */
+  async #entry(
+    subject: string,
+    anchors: readonly TrustAnchor[],
+    prefetchIssuers: boolean,
+  ): Promise<{ entry: ResolutionEntry; cached: boolean }> {
+    const { clock, metrics } = this.#deps;
+    const key = resolutionKey(this.#deps.anchors.version, subject, anchors);
+    const now = clock.now();
+    const cached = (await this.#deps.resolved.get(key)) ?? (await this.#deps.failed.get(key));
+    if (cached !== undefined && cached.expiresAt > now) {
+      metrics?.cacheLookup('resolutions', true);
+      metrics?.resolution('cached');
+      this.#maybeRefresh(key, subject, anchors, cached, now);
+      return { entry: cached, cached: true };
+    }
+    metrics?.cacheLookup('resolutions', false);
+    return {
+      entry: await this.#resolveShared(key, subject, anchors, { refresh: false, prefetchIssuers }),
+      cached: false,
+    };
+  }
+
+  /**
+   * §7.3 step 0: a mark issuer's chain to the subject's Trust Anchor, through the same cache. Only
+   * chains are resolved here, never the issuer's own marks, so marks cannot recurse.
+   */
+  readonly #resolveIssuer: IssuerResolver = async (issuer, trustAnchor) => {
+    const { entry } = await this.#entry(issuer, this.configuredAnchors([trustAnchor]), false);
+    if (!entry.result.ok) throw errorFromDetail(entry.result.failure);
+    return entry.result.chain;
+  };
+
+  /** Starts resolving the chains of a subject's mark issuers (errors surface at evaluation). */
+  #prefetchIssuers(configuration: DecodedEntityStatement, anchors: readonly TrustAnchor[]): void {
+    // Only towards the preferred anchor, and only while resolution slots are plentiful: an early
+    // start must never push callers into 503 overloaded. Evaluation resolves whatever is missing.
+    const anchor = anchors[0];
+    if (anchor === undefined) return;
+    for (const issuer of this.#deps.trustMarks?.issuersOf(configuration) ?? []) {
+      if (this.#active >= this.#deps.options.maxConcurrentResolutions / 2) return;
+      this.#entry(issuer, [anchor], false).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The trust mark report of a resolved entry: computed once, recomputed in the background
+   * shortly before it runs out (the current one is served meanwhile), and recomputed on the
+   * request path only once it has run out, so no mark is ever served past its validity.
+   */
+  #trustMarks(
+    entry: ResolutionEntry,
+    chain: ResolvedTrustChain,
+  ): NonNullable<ResolutionEntry['marks']> | undefined {
+    const service = this.#deps.trustMarks;
+    if (service === undefined) return undefined;
+    const now = this.#deps.clock.now();
+    const evaluate = (freshStatus: boolean, version: number) => {
+      const memo: NonNullable<ResolutionEntry['marks']> = {
+        report: service.evaluate(chain, this.#resolveIssuer, { freshStatus }),
+        version,
+        validUntil: Infinity,
+        since: now,
+        refreshing: false,
+      };
+      memo.report.then(
+        (report) => (memo.validUntil = report.validUntil),
+        () => (memo.validUntil = 0),
+      );
+      return memo;
+    };
+    const current = entry.marks;
+    if (current === undefined || current.validUntil <= now) {
+      entry.marks = evaluate(false, (current?.version ?? 0) + 1);
+      return entry.marks;
+    }
+    const { refreshAheadSeconds } = this.#deps.options;
+    if (
+      !current.refreshing &&
+      isRefreshDue(current.since, current.validUntil, now, refreshAheadSeconds)
+    ) {
+      current.refreshing = true;
+      const next = evaluate(true, current.version + 1);
+      next.report.then(
+        () => (entry.marks = next),
+        () => (current.refreshing = false),
+      );
+    }
+    return current;
+  }
+
+  #resolveShared(
+    key: string,
+    subject: string,
+    anchors: readonly TrustAnchor[],
+    mode: { readonly refresh: boolean; readonly prefetchIssuers: boolean },
+  ): Promise<ResolutionEntry> {
+    return this.#inFlight.run(key, async () => {
+      const outcome = await this.#withLimits(() =>
+        this.#run(subject, anchors, { ...mode, exhaustive: false }),
+      );
+      // A failed refresh must not replace the still-valid entry it was refreshing.
+      return this.#store(key, outcome, !mode.refresh || outcome.ok);
+    });
+  }
+
+  async #withLimits(run: () => Promise<ResolutionOutcome>): Promise<ResolutionOutcome> {
+    if (this.#active >= this.#deps.options.maxConcurrentResolutions) {
+      throw new TemporarilyUnavailableError('too many resolutions are in progress; retry shortly', {
+        reason: 'overloaded',
+      });
+    }
+    this.#active++;
+    try {
+      return await run();
+    } finally {
+      this.#active--;
+    }
+  }
+
+  async #run(
+    subject: string,
+    anchors: readonly TrustAnchor[],
+    mode: {
+      readonly exhaustive: boolean;
+      readonly refresh: boolean;
+      readonly prefetchIssuers: boolean;
+    },
+  ): Promise<ResolutionOutcome> {
+    const { clock, metrics, logger, options, resolver, trustMarks } = this.#deps;
+    const started = clock.now();
+    const signal = AbortSignal.timeout(options.resolutionTimeoutMs);
+    // Every concurrent fetch of the resolution listens to this one signal.
+    setMaxListeners(1000, signal);
+    const run = resolver.start(
+      { subject, trustAnchors: anchors.map((anchor) => anchor.entity_id) },
+      {
+        trustAnchors: anchors,
+        now: started,
+        signal,
+        exhaustive: mode.exhaustive,
+        refresh: mode.refresh,
+      },
+    );
+    // The chains of mark issuers resolve while the subject's superiors are discovered.
+    if (mode.prefetchIssuers && trustMarks !== undefined) {
+      void run.subjectConfiguration.then((configuration) => {
+        if (configuration !== undefined) this.#prefetchIssuers(configuration, anchors);
+      });
+    }
+    const outcome = await run.outcome;
+    if (outcome.rejected.length > 0) await this.#deps.statements?.discard(outcome.rejected);
+    const label = outcome.ok ? 'resolved' : outcome.error.code;
+    metrics?.resolution(label, clock.now() - started);
+    if (!outcome.ok) {
+      const level = outcome.error.code === 'server_error' ? 'error' : 'info';
+      logger?.[level]({ subject, error: outcome.error.toDetail() }, 'resolution failed');
+    }
+    return outcome;
+  }
+
+  async #store(key: string, outcome: ResolutionOutcome, cache: boolean): Promise<ResolutionEntry> {
+    const now = this.#deps.clock.now();
+    // §10.4: a chain is good until its exp; §10.5: failures may be transient, so cache briefly.
+    const expiresAt = outcome.ok ? outcome.chain.exp : now + this.#deps.options.negativeTtlSeconds;
+    const entry: ResolutionEntry = {
+      id: (++entryCounter).toString(36),
+      result: outcome.ok
+        ? { ok: true, chain: outcome.chain }
+        : { ok: false, failure: outcome.error.toDetail() },
+      resolvedAt: now,
+      expiresAt,
+      refreshing: false,
+    };
+    const ttlMs = Math.floor((expiresAt - now) * 1000);
+    if (cache && ttlMs > 0) {
+      const sizeBytes = resolvedEntrySize(key, entry);
+      if (outcome.ok) {
+        await this.#deps.resolved.set(key, entry, { ttlMs, sizeBytes });
+        await this.#deps.failed.delete(key);
+      } else {
+        await this.#deps.failed.set(key, entry, { ttlMs, sizeBytes });
+      }
+    }
+    return entry;
+  }
+
+  /** Starts a background refresh when a hot entry is served close to its expiry. */
+  #maybeRefresh(
+    key: string,
+    subject: string,
+    anchors: readonly TrustAnchor[],
+    entry: ResolutionEntry,
+    now: number,
+  ): void {
+    if (!entry.result.ok || entry.refreshing) return;
+    if (
+      !isRefreshDue(entry.resolvedAt, entry.expiresAt, now, this.#deps.options.refreshAheadSeconds)
+    ) {
+      return;
+    }
+    entry.refreshing = true;
+    this.#resolveShared(key, subject, anchors, { refresh: true, prefetchIssuers: true })
+      .then((fresh) => {
+        // A failed refresh keeps serving the still-valid entry until its own exp.
+        if (!fresh.result.ok) entry.refreshing = false;
+      })
+      .catch((error: unknown) => {
+        entry.refreshing = false;
+        this.#deps.logger?.warn(
+          { subject, err: toFederationError(error).toDetail() },
+          'refresh failed',
+        );
+      });
+  }
+}

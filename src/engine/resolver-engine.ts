@@ -1,0 +1,103 @@
+/**
+ * The use cases every front door shares (the HTTP API today, the command line and scheduled work
+ * next): resolve a query into a signed response, a JSON report or a discovery document, explain a
+ * resolution, publish the resolver's own configuration, and say whether the service is ready.
+ * Front doors parse their input into a {@link ResolutionQuery}, call one method, and serialise.
+ */
+import { NotFoundError } from '../federation/errors.js';
+import { resolutionExpiry } from '../federation/resolve-response.js';
+import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
+import type { ResolutionQuery } from '../federation/types.js';
+import { explainReport, type ExplainReport } from './explain-report.js';
+import type { TrustAnchorSource } from './ports.js';
+import { resolutionReport, type ResolutionReport } from './resolution-report.js';
+import type { ResolutionService } from './resolution-service.js';
+import type { ResolverIdentity } from './resolver-identity.js';
+
+/** Dependencies of {@link ResolverEngine}. */
+export interface ResolverEngineDependencies {
+  readonly resolutions: ResolutionService;
+  readonly identity: ResolverIdentity;
+  readonly anchors: TrustAnchorSource;
+}
+
+/** A document with the time it stops being valid (seconds), for caching headers. */
+export interface Expiring<T> {
+  readonly value: T;
+  readonly exp: number;
+}
+
+/** The engine's front: one method per use case. */
+export class ResolverEngine {
+  readonly #deps: ResolverEngineDependencies;
+
+  constructor(deps: ResolverEngineDependencies) {
+    this.#deps = deps;
+  }
+
+  /** The resolver's Entity Configuration (§9). */
+  entityConfiguration(): Promise<string> {
+    return this.#deps.identity.entityConfiguration();
+  }
+
+  /** The signed resolve response (§8.3.2) for `query`, or the resolution's error thrown. */
+  async resolveResponse(query: ResolutionQuery): Promise<Expiring<string>> {
+    const resolution = await this.#deps.resolutions.resolve(query);
+    const jwt = await this.#deps.identity.resolveResponse(resolution, query.entityTypes ?? []);
+    return {
+      value: jwt,
+      exp: resolutionExpiry(resolution.chain, resolution.trustMarks?.verified ?? []),
+    };
+  }
+
+  /**
+   * The JSON report of `query`. Each of `requiredTrustMarkTypes` must be held as a verified mark,
+   * otherwise `not_found` (trust_mark_not_found).
+   */
+  async resolution(
+    query: ResolutionQuery,
+    requiredTrustMarkTypes: readonly string[] = [],
+  ): Promise<ResolutionReport> {
+    const resolution = await this.#deps.resolutions.resolve(query);
+    const marks = resolution.trustMarks?.verified ?? [];
+    const missing = requiredTrustMarkTypes.filter(
+      (type) => !marks.some((mark) => mark.trust_mark_type === type),
+    );
+    if (missing.length > 0) {
+      throw new NotFoundError(
+        `${query.subject} holds no verified trust mark of type ${missing.join(', ')}`,
+        { reason: 'trust_mark_not_found', section: '§8.3.2' },
+      );
+    }
+    return resolutionReport(query, resolution);
+  }
+
+  /** The Resolved Metadata of one Entity Type, for discovery documents; `not_found` if absent. */
+  async entityTypeMetadata(
+    query: ResolutionQuery,
+    entityType: string,
+  ): Promise<Expiring<EntityTypeMetadata>> {
+    const { chain } = await this.#deps.resolutions.resolve(query);
+    const metadata = Object.hasOwn(chain.metadata, entityType)
+      ? chain.metadata[entityType]
+      : undefined;
+    if (metadata === undefined) {
+      throw new NotFoundError(
+        `${chain.subject} has no ${entityType} metadata in its resolved trust chain`,
+        { reason: 'entity_type_not_found', entityType },
+      );
+    }
+    return { value: metadata, exp: chain.exp };
+  }
+
+  /** A fresh, exhaustive resolution of `query`, explained (diagnostics). */
+  async explain(query: ResolutionQuery): Promise<ExplainReport> {
+    return explainReport(query, await this.#deps.resolutions.explain(query));
+  }
+
+  /** Whether the service can resolve anything: at least one Trust Anchor is configured. */
+  readiness(): { readonly ready: boolean; readonly trustAnchors: number } {
+    const count = this.#deps.anchors.all().length;
+    return { ready: count > 0, trustAnchors: count };
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Imported verification keys by public key material and algorithm (§10.2: verification results
+ * MAY be cached; importing a key is part of that work), so a JWK met in many statements is
+ * imported once. Concurrent first uses share one import.
+ */
+import { LRUCache } from 'lru-cache';
+import { Coalescer } from '../../engine/coalescer.js';
+import type { KeyImportCache } from '../../federation/ports.js';
+import type { Jwk } from '../../federation/types.js';
+import {
+  importVerificationKey,
+  keyFingerprint,
+  type VerificationKey,
+} from '../../federation/verification-key.js';
+
+/** A bounded {@link KeyImportCache} in this process's memory. */
+export class MemoryKeyImportCache implements KeyImportCache {
+  readonly #keys: LRUCache<string, VerificationKey>;
+  readonly #imports = new Coalescer<VerificationKey>();
+  #importCount = 0;
+
+  /** @param maxEntries most keys kept; the least recently used is dropped first. */
+  constructor(maxEntries = 1000) {
+    this.#keys = new LRUCache({ max: maxEntries });
+  }
+
+  /** Keys actually imported since creation (a miss each). */
+  get importCount(): number {
+    return this.#importCount;
+  }
+
+  /** Keys held. */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  async get(jwk: Jwk, alg: string): Promise<VerificationKey> {
+    const id = keyFingerprint(jwk, alg);
+    const hit = this.#keys.get(id);
+    if (hit !== undefined) return hit;
+    return this.#imports.run(id, async () => {
+      this.#importCount++;
+      const key = await importVerificationKey(jwk, alg);
+      this.#keys.set(id, key);
+      return key;
+    });
+  }
+}
