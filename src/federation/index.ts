@@ -137,6 +137,7 @@ export {
   type TrustMarkOptions,
   type VerifiedTrustMark,
 } from './trust-marks.js';
+export type { JsonObject } from './json.js';
 export type { JwsHeader } from './jws.js';
 export type {
   Clock,

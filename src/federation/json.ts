@@ -30,7 +30,7 @@ export function hasOwn(object: JsonObject, key: string): boolean {
 
 /**
  * Structural equality of JSON values. Arrays compare in order; object members compare regardless
- * of order. §14 item 12: order-respecting equality is the strict choice for `value`/`default`.
+ * of order: order-respecting equality is the strict choice for `value`/`default` (docs/decisions.md).
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

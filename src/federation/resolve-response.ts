@@ -16,7 +16,7 @@ export interface ResolveResponseClaims {
 
 /**
  * The Resolved Metadata limited to `entityTypes` (§8.3.2); all types when none are requested.
- * A requested type the subject lacks is left out rather than failing the response (§14 item 6).
+ * A requested type the subject lacks is left out rather than failing the response (docs/decisions.md).
  */
 export function selectEntityTypes(metadata: Metadata, entityTypes: readonly string[]): Metadata {
   if (entityTypes.length === 0) return metadata;
@@ -42,7 +42,7 @@ export function resolutionExpiry(
 /**
  * Builds the claims of a resolve response (§8.3.2): `exp` is the minimum of the chain's expiry and
  * of every included trust mark's; `trust_chain` runs from the subject's Entity Configuration to
- * the Trust Anchor's (§14 item 7: the anchor's configuration is included); `trust_marks` holds
+ * the Trust Anchor's (the anchor's configuration is included, docs/decisions.md); `trust_marks` holds
  * verified marks only, and is left out when there are none.
  */
 export function buildResolveResponseClaims(input: {

@@ -1,5 +1,5 @@
 /**
- * The subject's Resolved Metadata for a validated chain (§6.1.4, digest §4.8): the subject's
+ * The subject's Resolved Metadata for a validated chain (§6.1.4, §3.1.3, §6.2.3): the subject's
  * metadata, then the Immediate Superior's `metadata`, then `allowed_entity_types`, then the
  * merged metadata policy.
  */

@@ -1,6 +1,7 @@
 /** The root logger (pino). Built once in the composition root; components take children. */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../config/config.js';
+/** A pino level name (the configuration validates it). */
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export type { Logger };
 

@@ -1,6 +1,6 @@
 /**
  * What the testbed's server was asked. Tests use it to prove caching and coalescing ("a second
- * resolution makes no upstream call", architecture §8). Counters are exact however many requests
+ * resolution makes no upstream call", docs/architecture.md). Counters are exact however many requests
  * arrive; the list of entries keeps only the most recent ones, so benchmarks cannot exhaust
  * memory.
  */

@@ -90,7 +90,7 @@ export function buildEntityConfigurationClaims(
     endpoints['federation_trust_mark_status_endpoint'] = content.trustMarkStatusEndpoint;
   }
   if (Object.keys(endpoints).length > 0) {
-    // §5.1.1 (digest §9 item 2): whoever publishes these declares the federation_entity type.
+    // §5.1.1: whoever publishes these declares the federation_entity type.
     metadata = {
       ...metadata,
       [FEDERATION_ENTITY]: { ...endpoints, ...metadata?.[FEDERATION_ENTITY] },

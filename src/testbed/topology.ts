@@ -10,7 +10,7 @@
  * which is only known once the server listens. Example: `issuer: '{{self}}'` (§5.1.3: an OP's
  * `issuer` equals its Entity Identifier).
  *
- * Trust marks (§7, digest §6): an entity may hold marks (`trustMarks`), each signed by another
+ * Trust marks (§7): an entity may hold marks (`trustMarks`), each signed by another
  * entity of the topology (or by itself) and optionally delegated by an owner; a Trust Anchor may
  * name accredited issuers and owners (`trustMarkIssuers`, `trustMarkOwners`). Every issuer is an
  * ordinary entity with its own authority hints, so its chain resolves like any other, and it
@@ -75,7 +75,7 @@ export interface TopologyEntity {
   /**
    * Entity Configuration metadata. For an entity that has subordinates,
    * `federation_entity.federation_fetch_endpoint` and `federation_list_endpoint` are added
-   * unless given here (§9, digest §9: TAs and Intermediates MUST publish them).
+   * unless given here (§5.1.1: TAs and Intermediates MUST publish them).
    */
   readonly metadata?: Metadata;
   /** `exp - iat` of every statement it issues, in seconds; default 86400. */
@@ -125,7 +125,7 @@ export interface TrustMarkFaults {
   readonly delegationExpired?: boolean;
   /**
    * The draft claim name instead of `trust_mark_type`, in the JWT and in the outer entry
-   * (digest §13: `id` up to draft 41, `trust_mark_id` in draft 42). The delegation keeps
+   * (`id` up to draft 41, `trust_mark_id` in draft 42; docs/decisions.md). The delegation keeps
    * `trust_mark_type`.
    */
   readonly legacyClaimName?: 'id' | 'trust_mark_id';

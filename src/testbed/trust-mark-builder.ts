@@ -10,7 +10,7 @@ import { mergeClaims, TIME_FAULT_OFFSET_SECONDS } from './statement-builder.js';
 import type { TrustMarkFaults, TrustMarkStatusFaults, TrustMarkStatusValue } from './topology.js';
 import { DEFAULT_LIFETIME_SECONDS } from './topology-index.js';
 
-/** The claim that names a trust mark's type (§7.1; digest §13 for the draft names). */
+/** The claim that names a trust mark's type (§7.1; docs/decisions.md for the draft names). */
 export type TrustMarkTypeClaim = 'trust_mark_type' | 'id' | 'trust_mark_id';
 
 /** `iat` and, unless the mark never expires, `exp` of a trust mark or delegation. */

@@ -144,9 +144,9 @@ interface ColdCase {
   readonly subject: string;
   readonly anchor: string;
   /**
-   * Least number of sequential upstream round trips of bottom-up discovery (spec digest §3.2:
+   * Least number of sequential upstream round trips of bottom-up discovery (§10.1:
    * an entity's superiors are known only from its EC's `authority_hints`, and a superior's
-   * `federation_fetch_endpoint` only from the superior's own EC, §2 item 2; the requested
+   * `federation_fetch_endpoint` only from the superior's own EC, §8.1; the requested
    * anchor alone is known in advance, from the request).
    */
   readonly minRoundTrips: number;

@@ -268,7 +268,7 @@ export async function measureColdMarks(): Promise<ColdMarkFigures> {
 }
 
 /**
- * Least number of sequential upstream round trips of a cold /resolve (spec digest §3.2, §6), as
+ * Least number of sequential upstream round trips of a cold /resolve (§10.1, §7.3), as
  * the cold part of service.bench.ts derives it for `ta ← inter ← op`:
  * - op-plain, 3: op EC ∥ ta EC (the anchor is known from the request) → inter EC (named in op's
  *   authority_hints) → inter's statement about op ∥ ta's statement about inter.

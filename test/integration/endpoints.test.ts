@@ -11,7 +11,7 @@ import { compactVerify, createLocalJWKSet, exportJWK, generateKeyPair } from 'jo
 import { peek, RESOLVER_ID, startHarness, type Harness } from '../support/service.js';
 import { threeLevel } from '../support/topologies.js';
 
-describe("the resolver's own Entity Configuration (§9, digest §7.4)", () => {
+describe("the resolver's own Entity Configuration (§9, §8.3)", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness(threeLevel(), ['ta'], {

@@ -121,7 +121,11 @@ describe('npm start (dist/src/main.js)', () => {
         LOG_LEVEL: 'silent',
       });
       assert.equal(keys.code, 1);
-      assert.match(keys.stderr, /RESOLVER_KEYS_FILE/);
+      // The variable is named once, then the file and what is wrong with it.
+      assert.equal(
+        keys.stderr.trim(),
+        `federation-resolver: cannot start: RESOLVER_KEYS_FILE: ${join(dir, 'missing-keys.json')} cannot be read as JSON`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

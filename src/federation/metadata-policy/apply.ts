@@ -19,7 +19,7 @@ export function applyMetadataPolicy(metadata: unknown, policy: unknown): Metadat
   const result = readMetadata(metadata);
   for (const entityType of Object.keys(resolvedPolicy)) {
     const typePolicy = resolvedPolicy[entityType];
-    // [impl] digest 4.8 item 8: a policy for an Entity Type the subject lacks does nothing.
+    // A policy for an Entity Type the subject lacks does nothing (docs/decisions.md).
     const typeMetadata = Object.hasOwn(result, entityType) ? result[entityType] : undefined;
     if (typePolicy === undefined || typeMetadata === undefined) continue;
     for (const parameter of Object.keys(typePolicy)) {
@@ -42,7 +42,7 @@ function applyParameterPolicy(
   parameter: string,
   operators: ParameterPolicy,
 ): void {
-  // §14 (digest 4.1 item 3): language-tagged names are distinct keys, matched exactly.
+  // §14: language-tagged names are distinct keys, matched exactly.
   let current: unknown = Object.hasOwn(typeMetadata, parameter) ? typeMetadata[parameter] : ABSENT;
   for (const name of POLICY_OPERATORS) {
     if (!Object.hasOwn(operators, name)) continue;

@@ -1,7 +1,7 @@
 /**
  * The seven standard metadata policy operators (§6.1.3.1) as one table: the operator value types
  * each accepts, how two levels' values merge, what applying it does to a parameter, and which
- * other operators may share its parameter policy (§6.1.3.1 per operator; digest tables 4.3, 4.4).
+ * other operators may share its parameter policy (§6.1.3.1 per operator, and its combination table).
  */
 import { POLICY_OPERATORS } from '../constants.js';
 import type { PolicyOperatorName } from '../constants.js';
@@ -55,7 +55,7 @@ export interface OperatorDefinition {
   readonly merge: (superior: unknown, subordinate: unknown) => MergeOutcome;
   /** Apply step: the parameter's value (or ABSENT) before and after (§6.1.4.2). */
   readonly apply: (current: unknown, operand: unknown, parameter: string) => ApplyOutcome;
-  /** Rules for the operators that come later in the fixed order (table 4.4, upper triangle). */
+  /** Rules for the operators that come later in the fixed order (§6.1.3.1 combinations, upper triangle). */
   readonly combinations: Partial<Record<PolicyOperatorName, CombinationRule>>;
 }
 
@@ -100,7 +100,7 @@ function appendMissing(existing: readonly unknown[], additions: readonly unknown
 const equalOrFail =
   (name: string) =>
   (superior: unknown, subordinate: unknown): MergeOutcome =>
-    // Digest §14 item 12: the spec leaves array order open; order-respecting equality is strict.
+    // §6.1.4.1 leaves array order open; order-respecting equality is strict (docs/decisions.md).
     deepEqual(superior, subordinate)
       ? { ok: true, value: superior }
       : { ok: false, problem: `two levels give different ${name} values` };
@@ -188,7 +188,7 @@ export const OPERATORS: Readonly<Record<PolicyOperatorName, OperatorDefinition>>
     merge: equalOrFail('default'),
     apply: (current, operand, parameter) =>
       ok(current === ABSENT ? scopeWriteForm(parameter, operand) : current),
-    // Since draft 42 default combines unconditionally (digest 4.4 note 2).
+    // §6.1.3.1.3: since draft 42 default combines unconditionally.
     combinations: { one_of: true, subset_of: true, superset_of: true, essential: true },
   },
 
@@ -219,7 +219,7 @@ export const OPERATORS: Readonly<Record<PolicyOperatorName, OperatorDefinition>>
     section: '§6.1.3.1.5',
     valueDescription: LIST_DESCRIPTION,
     isValidValue: isListOperand,
-    // An empty intersection is allowed since draft 42 (digest §13).
+    // §6.1.3.1.5: an empty intersection is allowed since draft 42.
     merge: (superior, subordinate) => ({
       ok: true,
       value: intersection(asList(superior), asList(subordinate)),

@@ -1,4 +1,4 @@
-/** The Immediate Superior's `metadata` override of the subject's metadata (§3.1.3, digest 4.8). */
+/** The Immediate Superior's `metadata` override of the subject's metadata (§3.1.3, §6.1.4.2). */
 import { readMetadata } from './read-metadata.js';
 import type { Metadata } from './types.js';
 import { defineOwn } from './values.js';

@@ -186,7 +186,7 @@ function readParameterPolicy(
 }
 
 /**
- * §6.1.3 item 4 (table 4.4): every pair of operators in one parameter policy must be allowed
+ * §6.1.3 item 4 (the combination table of §6.1.3.1): every pair of operators in one parameter policy must be allowed
  * together, conditional cells included. Used for single policies and after every merge step.
  */
 export function assertCombinations(

@@ -1,5 +1,5 @@
 /**
- * The address guard against server-side request forgery (§18.1 and the digest's §11 item 8
+ * The address guard against server-side request forgery (§18.1; SECURITY.md
  * hardening): statement URLs come from untrusted statements (`authority_hints`,
  * `federation_fetch_endpoint`), so without it anyone could make the resolver call its own
  * loopback, the private network or a cloud metadata service.
@@ -197,5 +197,6 @@ export function watchSocketAddress(
     }
   };
   if (socket.connecting) socket.once('connect', check);
-  else check();
+  // A socket that failed before it connected sends nothing; its own error is the news.
+  else if (!socket.destroyed) check();
 }

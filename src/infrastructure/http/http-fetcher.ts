@@ -1,5 +1,5 @@
 /**
- * The outbound HTTP client of the resolver (architecture §7): every request has one deadline
+ * The outbound HTTP client of the resolver (docs/architecture.md): every request has one deadline
  * (connect, headers and body), an incrementally enforced byte cap, an explicit `Accept`, our
  * `User-Agent`, an exact status and media-type check, no redirects, `https` only unless
  * configured, and the address guard unless configured. It returns raw strings and never
@@ -19,8 +19,9 @@
  * | other media type, or a Content-Encoding                     | NotFoundError               | `content_type_invalid`  |
  * | body (or declared Content-Length) above the cap             | NotFoundError               | `response_too_large`    |
  * | body not valid UTF-8                                        | NotFoundError               | `statement_unavailable` |
- * | TLS certificate rejected, response not valid HTTP           | NotFoundError               | `statement_unavailable` |
- * | refused/reset connection, DNS failure, other socket errors  | TemporarilyUnavailableError | `statement_unavailable` |
+ * | TLS certificate rejected                                    | NotFoundError               | `tls_certificate_rejected` |
+ * | response not valid HTTP, host name does not exist (NXDOMAIN) | NotFoundError              | `statement_unavailable` |
+ * | refused/reset connection, other DNS and socket errors       | TemporarilyUnavailableError | `statement_unavailable` |
  * | our timeout                                                 | TemporarilyUnavailableError | `upstream_timeout`      |
  * | the caller's AbortSignal                                    | TemporarilyUnavailableError | `deadline_exceeded`     |
  * | the fetcher was closed                                      | TemporarilyUnavailableError | `statement_unavailable` |
@@ -40,6 +41,7 @@ import {
   createGuardedLookup,
   isForbiddenAddress,
   watchSocketAddress,
+  type AddressResolver,
 } from './address-guard.js';
 
 /** Configuration of an HttpFetcher. */
@@ -56,6 +58,8 @@ export interface HttpFetcherOptions {
   readonly allowPrivateNetwork: boolean;
   /** Most concurrent connections per origin (default 16); further requests wait for one. */
   readonly maxSockets?: number;
+  /** Resolves host names for the address guard (default: the system resolver, `dns.lookup`). */
+  readonly resolveAddress?: AddressResolver;
 }
 
 /** Per-request settings of an HttpFetcher call. */
@@ -152,7 +156,7 @@ interface ReceivedResponse {
   readonly body: string;
 }
 
-/** Fetches upstream documents over HTTP(S) with the limits of architecture §7. */
+/** Fetches upstream documents over HTTP(S) with the limits described above. */
 export class HttpFetcher {
   readonly #userAgent: string;
   readonly #timeoutMs: number;
@@ -181,7 +185,7 @@ export class HttpFetcher {
       timeout: IDLE_SOCKET_TIMEOUT_MS,
       scheduling: 'lifo',
       // The guard resolves names itself so that the address checked is the address connected to.
-      ...(this.#guarded ? { lookup: createGuardedLookup() } : {}),
+      ...(this.#guarded ? { lookup: createGuardedLookup(options.resolveAddress) } : {}),
     };
     this.#httpAgent = new http.Agent(agentOptions);
     this.#httpsAgent = new https.Agent(agentOptions);
@@ -530,7 +534,7 @@ function checkStatus(status: number, location: Location): FederationError | unde
   if (status === 200) return undefined;
   const where = { ...location, status };
   if (status >= 300 && status < 400) {
-    // Redirects are never followed: the target could be internal, or http (§11 item 8).
+    // Redirects are never followed: the target could be internal, or http (§18.1; SECURITY.md).
     return new NotFoundError(`the upstream redirected (HTTP ${status}); not followed`, {
       reason: 'redirect_refused',
       ...where,
@@ -597,13 +601,14 @@ function translateNetworkError(error: unknown, location: Location): FederationEr
   const suffix = code === undefined ? '' : ` (${code})`;
   if (code !== undefined && TLS_CERTIFICATE_CODES.has(code)) {
     return new NotFoundError(`the upstream TLS certificate was rejected${suffix}`, {
-      reason: 'statement_unavailable',
+      reason: 'tls_certificate_rejected',
       ...location,
       cause: error,
     });
   }
   // llhttp's codes: the peer does not speak valid HTTP/1.1, or exceeds the header size limit.
-  if (code !== undefined && code.startsWith('HPE_')) {
+  // A host name that does not exist is as absent as a 404.
+  if (code !== undefined && (code.startsWith('HPE_') || code === 'ENOTFOUND')) {
     return new NotFoundError(`the upstream response is not valid HTTP${suffix}`, {
       reason: 'statement_unavailable',
       ...location,

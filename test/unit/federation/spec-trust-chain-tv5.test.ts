@@ -1,5 +1,5 @@
 /**
- * The signed four-element chain of the spec's §4.3 `trust_chain` header example (digest §15
+ * The signed four-element chain of the spec's §4.3 `trust_chain` header example (test/fixtures
  * TV-5), validated at a time inside its window, and its negative variants.
  */
 import assert from 'node:assert/strict';
@@ -50,7 +50,7 @@ describe("§4.3 TV-5: the spec's signed trust chain", () => {
     ]);
   });
 
-  it('decodes the facts the digest lists', () => {
+  it('decodes the facts of the example', () => {
     const [leaf, intermediate, top] = JWTS.map((jwt) => decodeEntityStatement(jwt));
     assert.deepEqual(leaf?.claims.authority_hints, ['https://intermediate.eidas.example.org']);
     assert.equal(leaf?.header.kid, 'Z0VEWmQ4UTRVdXMxdEVtLUIwVWVITUd4azJDU0ktNC1wZXdvMThYbkM4TQ');

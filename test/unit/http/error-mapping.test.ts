@@ -8,7 +8,7 @@ import {
 import { STATUS_BY_CODE, toErrorResponse } from '../../../src/http/error-mapping.js';
 
 describe('HTTP status of each spec error code (§8.9)', () => {
-  // The spec's table (digest §8.5 and §7.3 item 6).
+  // The spec's table (§8.9) and the resolve endpoint's errors (§8.3.2).
   const SPEC: Record<string, number> = {
     invalid_request: 400,
     invalid_trust_anchor: 404,

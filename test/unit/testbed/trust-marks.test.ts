@@ -456,7 +456,7 @@ describe('testbed trust mark faults', () => {
   });
 
   for (const legacy of ['id', 'trust_mark_id'] as const) {
-    it(`legacyClaimName ${legacy}: the draft claim name in the JWT and in the entry (digest §13)`, async () => {
+    it(`legacyClaimName ${legacy}: the draft claim name in the JWT and in the entry (docs/decisions.md)`, async () => {
       await withFaults({ legacyClaimName: legacy }, async (mark, claims) => {
         const inner = decodeJwt(mark);
         assert.equal(inner[legacy], served(testbed, CERTIFIED));

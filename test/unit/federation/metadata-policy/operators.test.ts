@@ -1,6 +1,6 @@
 /**
  * Targeted tests of each operator (§6.1.3.1): operator value types, every cell of the combination
- * table (digest 4.4), the merge rules (§6.1.4.1), null handling (digest 4.5), language-tagged
+ * table (§6.1.3.1), the merge rules (§6.1.4.1), null handling (docs/decisions.md), language-tagged
  * names, `scope` (§6.1.3.1.8), metadata_policy_crit (§6.1.3.2) and non-mutation of inputs.
  */
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ const applyOne = (
   parameter = 'p',
 ): Metadata => applyMetadataPolicy(metadataOf(parameters), policyOf(operators, parameter));
 
-describe('operator value types (§6.1.3 item 2, table 4.3)', () => {
+describe('operator value types (§6.1.3 item 2, §6.1.3.1)', () => {
   const listOperators = ['add', 'one_of', 'subset_of', 'superset_of'] as const;
   const validValues: Record<PolicyOperatorName, readonly unknown[]> = {
     value: ['s', 1, true, false, ['a', 1, { k: 'v' }], { k: ['v'] }, null, []],
@@ -131,7 +131,7 @@ describe('operator value types (§6.1.3 item 2, table 4.3)', () => {
   });
 });
 
-describe('combination table (§6.1.3 item 4, digest 4.4), every cell', () => {
+describe('combination table (§6.1.3 item 4, §6.1.3.1), every cell', () => {
   // [first, second, operators, allowed]: for conditional cells one case that holds, one that fails.
   const cells: ReadonlyArray<
     readonly [PolicyOperatorName, PolicyOperatorName, Record<string, unknown>, boolean]
@@ -241,7 +241,7 @@ describe('merge rules (§6.1.4.1)', () => {
     assertInvalidMetadata(() => merge2({ value: null }, { value: 'x' }), 'policy_merge_failed');
   });
 
-  it('digest §14 item 12 value and default arrays that differ only in order do not merge', () => {
+  it('docs/decisions.md: value and default arrays that differ only in order do not merge', () => {
     assertInvalidMetadata(
       () => merge2({ value: ['a', 'b'] }, { value: ['b', 'a'] }),
       'policy_merge_failed',
@@ -381,7 +381,7 @@ describe('merge rules (§6.1.4.1)', () => {
   });
 });
 
-describe('null handling (digest 4.5)', () => {
+describe('null handling (§6.1.3.1, docs/decisions.md)', () => {
   it('§6.1.3.1.1 value null removes the parameter and never outputs null', () => {
     const resolved = applyOne({ p: 'x', q: 'y' }, { value: null });
     assert.deepStrictEqual(resolved, metadataOf({ q: 'y' }));
@@ -735,7 +735,7 @@ describe('application (§6.1.4.2)', () => {
   });
 });
 
-describe('superior metadata (§3.1.3, digest 4.8 step 2)', () => {
+describe('superior metadata (§3.1.3, §6.1.4.2)', () => {
   it('overrides same-named parameters only for Entity Types the subject has', () => {
     const subject = { [RP]: { a: 1, b: [1] }, federation_entity: { c: 'x' } };
     const superior = { [RP]: { b: [2], d: 'new' }, openid_provider: { e: true } };

@@ -44,7 +44,7 @@ const value = fc.oneof(
   fc.record({ k: token }),
 );
 
-/** Operator values of the right types (table 4.3), drawn from the small alphabet. */
+/** Operator values of the right types (§6.1.3.1), drawn from the small alphabet. */
 const operatorValue: Record<PolicyOperatorName, fc.Arbitrary<unknown>> = {
   value: fc.oneof(value, fc.constant(null)),
   add: list,

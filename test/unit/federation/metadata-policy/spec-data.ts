@@ -1,5 +1,5 @@
 /**
- * JSON of the spec examples used by spec-examples.test.ts, copied from the digest's §15 (TV-1,
+ * JSON of the spec examples used by spec-examples.test.ts, copied from the specification (TV-1,
  * TV-3, TV-4, TV-6), which reproduces the OpenID Federation 1.0 Final text exactly.
  */
 import type {

@@ -1,5 +1,5 @@
 /**
- * The spec's own metadata policy examples (digest §15): TV-1 (§6.1.5), TV-2 (§6.1.3.1.8), TV-3
+ * The spec's own metadata policy examples: TV-1 (§6.1.5), TV-2 (§6.1.3.1.8), TV-3
  * (Appendix A.2), TV-4 (Appendix A.3.1.2), the policy parts of TV-6 (§3.3, §6.1.3.2) and the
  * operator micro-vectors of TV-8. Arrays are compared as sets where §6.1.3 leaves order undefined.
  */

@@ -722,7 +722,33 @@ describe('HttpFetcher: connections', () => {
     }
   });
 
-  it('uses TLS for https and rejects an untrusted certificate: not_found', async () => {
+  it('a host name that does not exist is not_found; a resolver that fails for now is temporarily_unavailable', async () => {
+    const failing =
+      (code: string) =>
+      (_host: string, _options: object, callback: (error: NodeJS.ErrnoException) => void) => {
+        const error: NodeJS.ErrnoException = new Error(`lookup failed (${code})`);
+        error.code = code;
+        setImmediate(() => callback(error));
+      };
+    const absent = fetcher({
+      allowPrivateNetwork: false,
+      resolveAddress: failing('ENOTFOUND') as never,
+    });
+    const flaky = fetcher({
+      allowPrivateNetwork: false,
+      resolveAddress: failing('EAI_AGAIN') as never,
+    });
+    await expectFailure(absent.get('http://no-such-host.example/x', GET_EC), {
+      code: 'not_found',
+      reason: 'statement_unavailable',
+    });
+    await expectFailure(flaky.get('http://flaky.example/x', GET_EC), {
+      code: 'temporarily_unavailable',
+      reason: 'statement_unavailable',
+    });
+  });
+
+  it('uses TLS for https and rejects an untrusted certificate: not_found, tls_certificate_rejected', async () => {
     const server = await startServer(
       (_req, res) => res.writeHead(200, { 'content-type': EC }).end(JWT),
       { tls: SELF_SIGNED_TLS },
@@ -730,7 +756,7 @@ describe('HttpFetcher: connections', () => {
     try {
       const error = await expectFailure(
         fetcher({ allowInsecureHttp: false }).get(server.url('/x'), GET_EC),
-        { code: 'not_found', reason: 'statement_unavailable' },
+        { code: 'not_found', reason: 'tls_certificate_rejected' },
       );
       assert.match(String((error.cause as NodeJS.ErrnoException).code), /CERT|SELF_SIGNED/);
       assert.equal(server.connections(), 1);
