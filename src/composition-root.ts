@@ -199,6 +199,8 @@ export async function buildContainer(
             allowedAlgorithms: config.signingAlgorithms,
             clockSkew: config.clockSkewSeconds,
             maxStatementLength: config.maxResponseBytes,
+            // The subject's configuration, one statement per superior, the anchor's configuration.
+            maxChainLength: config.maxChainDepth + 2,
             keyCache: c.resolve(TOKENS.KeyImportCache),
             verifiedSignatures: c.resolve(TOKENS.VerificationCache),
           },

@@ -13,23 +13,23 @@ import { buildContainer } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { ResolutionEntry } from '../../src/engine/index.js';
 import { MemoryTier } from '../../src/infrastructure/cache/memory-tier.js';
-import { createMemoryFederation } from '../../src/testbed/index.js';
+import { createMemoryFederation, type Topology } from '../../src/testbed/index.js';
 import { TOKENS } from '../../src/tokens.js';
 import { testClock } from '../support/engine.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-async function setup() {
+async function setup(
+  topology: Topology = { entities: [{ name: 'ta' }, { name: 'op', authorityHints: ['ta'] }] },
+  env: Record<string, string> = {},
+) {
   const clock = testClock();
-  const federation = await createMemoryFederation(
-    { entities: [{ name: 'ta' }, { name: 'op', authorityHints: ['ta'] }] },
-    { now: () => clock.now() },
-  );
+  const federation = await createMemoryFederation(topology, { now: () => clock.now() });
   const dir = mkdtempSync(join(tmpdir(), 'anchors-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'ta.json'), federation.trustAnchorFile('ta'));
-  const config = loadConfig({ TRUST_ANCHORS_DIR: dir, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ TRUST_ANCHORS_DIR: dir, LOG_LEVEL: 'silent', ...env });
   return { clock, federation, config };
 }
 
@@ -66,6 +66,33 @@ describe('composition root', () => {
     assert.equal(resolved.size, 1, 'the overridden tier holds the resolution');
     assert.equal(federation.requests.total(), 3, 'the statements came from the memory federation');
     assert.equal((await engine.resolution(query)).cached, true);
+    container.resolve(TOKENS.HttpFetcher).close();
+  });
+
+  it('a chain as deep as MAX_CHAIN_DEPTH validates: the chain length limit follows the setting', async () => {
+    // ta ← i1 ← … ← i13 ← op: 14 superiors, a chain of 16 statements.
+    const names = Array.from({ length: 13 }, (_, index) => `i${index + 1}`);
+    const topology: Topology = {
+      entities: [
+        { name: 'ta' },
+        ...names.map((name, index) => ({
+          name,
+          authorityHints: [index === 0 ? 'ta' : `i${index}`],
+        })),
+        { name: 'op', authorityHints: ['i13'] },
+      ],
+    };
+    const { clock, federation, config } = await setup(topology, { MAX_CHAIN_DEPTH: '14' });
+    const container = await buildContainer(config, {
+      logger: pino({ level: 'silent' }),
+      clock,
+      statementSource: federation,
+    });
+    const report = await container.resolve(TOKENS.ResolverEngine).resolution({
+      subject: federation.entityId('op'),
+      trustAnchors: [federation.entityId('ta')],
+    });
+    assert.equal(report.trust_chain.length, 15);
     container.resolve(TOKENS.HttpFetcher).close();
   });
 });
