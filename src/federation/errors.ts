@@ -6,6 +6,7 @@
 /** The `error` values of §8.9 that this product emits. */
 export type FederationErrorCode =
   | 'invalid_request'
+  | 'invalid_client'
   | 'invalid_trust_anchor'
   | 'not_found'
   | 'invalid_trust_chain'
@@ -17,6 +18,7 @@ export type FederationErrorCode =
 /** Every spec error code, for exhaustive tables (for example the HTTP status table). */
 export const FEDERATION_ERROR_CODES = [
   'invalid_request',
+  'invalid_client',
   'invalid_trust_anchor',
   'not_found',
   'invalid_trust_chain',
@@ -81,6 +83,8 @@ export const FAILURE_REASONS = [
   'address_not_allowed',
   'scheme_not_allowed',
   'tls_certificate_rejected',
+  'upstream_queue_timeout',
+  'circuit_open',
   // path discovery and resolution bounds (§10.1, §18.1)
   'loop_detected',
   'max_depth_exceeded',
@@ -92,6 +96,7 @@ export const FAILURE_REASONS = [
   'no_path_to_trust_anchor',
   'entity_type_not_found',
   'overloaded',
+  'rate_limited',
   // trust marks (§7, §8.3.2, §8.4)
   'trust_mark_type_not_recognized',
   'trust_mark_issuer_not_trusted',
@@ -111,6 +116,12 @@ export const FAILURE_REASONS = [
   'endpoint_not_found',
   'method_not_allowed',
   'method_not_implemented',
+  'uri_too_long',
+  'headers_too_large',
+  'body_too_large',
+  'request_malformed',
+  'unauthorized',
+  'shutting_down',
   // configuration and unexpected conditions
   'configuration_invalid',
   'internal_error',
@@ -141,6 +152,8 @@ export interface FailureLocation {
   readonly url?: string;
   /** HTTP status an upstream answered with. */
   readonly status?: number;
+  /** Seconds after which a retry may succeed (an upstream's Retry-After, or our own). */
+  readonly retryAfter?: number;
   /** Request parameter concerned. */
   readonly requestParameter?: string;
 }
@@ -216,6 +229,11 @@ export class InvalidRequestError extends FederationError {
   readonly code = 'invalid_request';
 }
 
+/** `invalid_client`: the caller is not authorized (for example a protected operations endpoint). */
+export class InvalidClientError extends FederationError {
+  readonly code = 'invalid_client';
+}
+
 /** `invalid_trust_anchor`: no requested Trust Anchor is configured or usable. */
 export class InvalidTrustAnchorError extends FederationError {
   readonly code = 'invalid_trust_anchor';
@@ -265,6 +283,7 @@ export type FederationErrorClass = new (
 /** The class of each spec error code: the one way to build an error from a code. */
 const ERROR_CLASSES: Readonly<Record<FederationErrorCode, FederationErrorClass>> = {
   invalid_request: InvalidRequestError,
+  invalid_client: InvalidClientError,
   invalid_trust_anchor: InvalidTrustAnchorError,
   not_found: NotFoundError,
   invalid_trust_chain: InvalidTrustChainError,

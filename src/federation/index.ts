@@ -17,6 +17,7 @@ export {
   FAILURE_REASONS,
   FEDERATION_ERROR_CODES,
   FederationError,
+  InvalidClientError,
   InvalidMetadataError,
   InvalidRequestError,
   InvalidTrustAnchorError,

@@ -13,6 +13,7 @@ import {
 /** HTTP status per spec error code (§8.9 table; §8.3.2 errors). */
 export const STATUS_BY_CODE: Readonly<Record<FederationErrorCode, number>> = {
   invalid_request: 400,
+  invalid_client: 401,
   invalid_trust_anchor: 404,
   not_found: 404,
   invalid_trust_chain: 400,

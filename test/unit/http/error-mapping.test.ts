@@ -11,6 +11,7 @@ describe('HTTP status of each spec error code (§8.9)', () => {
   // The spec's table (§8.9) and the resolve endpoint's errors (§8.3.2).
   const SPEC: Record<string, number> = {
     invalid_request: 400,
+    invalid_client: 401,
     invalid_trust_anchor: 404,
     not_found: 404,
     invalid_trust_chain: 400,
