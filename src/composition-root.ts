@@ -14,6 +14,7 @@ import {
 } from 'tsyringe';
 import type { Config } from './config/config.js';
 import {
+  Admission,
   CachingStatementSource,
   ResolutionService,
   ResolverEngine,
@@ -74,6 +75,21 @@ export interface ContainerOverrides {
 const KEY_CACHE_ENTRIES = 1000;
 
 /**
+ * How CACHE_MAX_BYTES is shared among the caches (the fractions sum to 1). Statements and
+ * resolved chains hold most; failures have their own small share, so a flood of failing subjects
+ * can never evict a working entry.
+ */
+export const CACHE_SHARES = {
+  statements: 0.35,
+  resolved: 0.3,
+  failed: 0.05,
+  responses: 0.15,
+  trustMarkStatus: 0.03,
+  signatures: 0.06,
+  keys: 0.06,
+} as const;
+
+/**
  * Builds a child container holding one resolver service configured by `config`. Loads the trust
  * anchors and the signing keys, so a bad file fails here, at boot.
  */
@@ -103,12 +119,19 @@ export async function buildContainer(
     logger.warn('ALLOW_PRIVATE_NETWORK is on: fetches may reach private addresses');
 
   const metrics = new Metrics();
+  const share = (part: keyof typeof CACHE_SHARES) =>
+    Math.max(1024, Math.floor(config.cacheMaxBytes * CACHE_SHARES[part]));
   const memoryTier = <V extends NonNullable<unknown>>(
     name: Parameters<Metrics['trackCacheSize']>[0],
     maxEntries: number,
+    part: keyof typeof CACHE_SHARES,
   ): CacheTier<V> => {
-    const tier = new MemoryTier<V>({ maxEntries });
-    metrics.trackCacheSize(name, () => tier.size);
+    const tier = new MemoryTier<V>({ maxEntries, maxBytes: share(part) });
+    metrics.trackCacheSize(
+      name,
+      () => tier.size,
+      () => tier.bytes,
+    );
     return tier;
   };
   const tiers = overrides.cacheTiers ?? {};
@@ -133,24 +156,47 @@ export async function buildContainer(
           maxResponseBytes: config.maxResponseBytes,
           allowInsecureHttp: config.allowInsecureHttp,
           allowPrivateNetwork: config.allowPrivateNetwork,
+          maxSockets: config.maxUpstreamConnectionsPerOrigin,
+          queueTimeoutMs: config.fetchQueueTimeoutMs,
+          breaker:
+            config.circuitBreakerFailures === 0
+              ? false
+              : {
+                  failureThreshold: config.circuitBreakerFailures,
+                  openMs: config.circuitBreakerOpenSeconds * 1000,
+                },
+          onCircuitChange: (origin, state) => {
+            metrics.circuitChange(state);
+            logger.warn({ upstream: { origin }, state }, 'upstream circuit changed');
+          },
         }),
     ),
   );
   container.register(
     TOKENS.KeyImportCache,
     singleton(() => {
-      const cache = new MemoryKeyImportCache(KEY_CACHE_ENTRIES);
-      metrics.trackCacheSize('keys', () => cache.size);
+      const cache = new MemoryKeyImportCache(KEY_CACHE_ENTRIES, share('keys'));
+      metrics.trackCacheSize(
+        'keys',
+        () => cache.size,
+        () => cache.bytes,
+      );
       return cache;
     }),
   );
   container.register(
     TOKENS.VerificationCache,
     singleton(() => {
-      const cache = new MemoryVerificationCache(config.statementCacheMaxEntries, (hit) =>
-        metrics.cacheLookup('signatures', hit),
+      const cache = new MemoryVerificationCache(
+        config.statementCacheMaxEntries,
+        (hit) => metrics.cacheLookup('signatures', hit),
+        share('signatures'),
       );
-      metrics.trackCacheSize('signatures', () => cache.size);
+      metrics.trackCacheSize(
+        'signatures',
+        () => cache.size,
+        () => cache.bytes,
+      );
       return cache;
     }),
   );
@@ -164,7 +210,10 @@ export async function buildContainer(
   );
   container.register(
     TOKENS.StatementTier,
-    singleton(() => tiers.statements ?? memoryTier('statements', config.statementCacheMaxEntries)),
+    singleton(
+      () =>
+        tiers.statements ?? memoryTier('statements', config.statementCacheMaxEntries, 'statements'),
+    ),
   );
   container.register(
     TOKENS.StatementCache,
@@ -177,6 +226,7 @@ export async function buildContainer(
           options: {
             maxTtlSeconds: config.statementCacheMaxTtlSeconds,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
+            transientTtlSeconds: config.transientFailureTtlSeconds,
           },
           metrics,
         }),
@@ -219,7 +269,8 @@ export async function buildContainer(
     TOKENS.TrustMarkStatusTier,
     singleton(
       () =>
-        tiers.trustMarkStatus ?? memoryTier('trust_mark_status', config.statementCacheMaxEntries),
+        tiers.trustMarkStatus ??
+        memoryTier('trust_mark_status', config.statementCacheMaxEntries, 'trustMarkStatus'),
     ),
   );
   container.register(
@@ -250,12 +301,33 @@ export async function buildContainer(
   );
   container.register(
     TOKENS.ResolvedTier,
-    singleton(() => tiers.resolved ?? memoryTier('resolutions', config.resolutionCacheMaxEntries)),
+    singleton(
+      () =>
+        tiers.resolved ?? memoryTier('resolutions', config.resolutionCacheMaxEntries, 'resolved'),
+    ),
   );
   container.register(
     TOKENS.FailedTier,
     singleton(
-      () => tiers.failed ?? memoryTier('failed_resolutions', config.resolutionCacheMaxEntries),
+      () =>
+        tiers.failed ??
+        memoryTier('failed_resolutions', config.resolutionCacheMaxEntries, 'failed'),
+    ),
+  );
+  container.register(
+    TOKENS.Admission,
+    singleton(
+      (c) =>
+        new Admission(
+          {
+            clientRate: config.clientColdRate,
+            clientBurst: config.clientColdBurst,
+            slots: config.maxConcurrentResolutions,
+            maxWaitMs: config.resolutionQueueTimeoutMs,
+            maxWaiting: config.maxConcurrentResolutions * 4,
+          },
+          c.resolve(TOKENS.Clock),
+        ),
     ),
   );
   container.register(
@@ -269,13 +341,14 @@ export async function buildContainer(
           failed: c.resolve(TOKENS.FailedTier),
           statements: c.resolve(TOKENS.StatementCache),
           trustMarks: c.resolve(TOKENS.TrustMarkService),
+          admission: c.resolve(TOKENS.Admission),
           clock: c.resolve(TOKENS.Clock),
           metrics,
           logger: c.resolve(TOKENS.Logger).child({ component: 'resolution' }),
           options: {
             resolutionTimeoutMs: config.resolutionTimeoutMs,
-            maxConcurrentResolutions: config.maxConcurrentResolutions,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
+            transientTtlSeconds: config.transientFailureTtlSeconds,
             refreshAheadSeconds: config.refreshAheadSeconds,
           },
         }),
@@ -283,7 +356,10 @@ export async function buildContainer(
   );
   container.register(
     TOKENS.ResponseTier,
-    singleton(() => tiers.responses ?? memoryTier('responses', config.resolutionCacheMaxEntries)),
+    singleton(
+      () =>
+        tiers.responses ?? memoryTier('responses', config.resolutionCacheMaxEntries, 'responses'),
+    ),
   );
   container.register(
     TOKENS.ResolverIdentity,

@@ -25,8 +25,13 @@ async function main(): Promise<void> {
   }
   const running = service;
   process.on('SIGHUP', () => running.reloadTrustAnchors());
+  // The first SIGTERM or SIGINT stops accepting and lets requests in progress finish (up to
+  // SHUTDOWN_GRACE_MS); a second one ends the process at once.
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
       void running.close().then(() => process.exit(0));
     });
   }

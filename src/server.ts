@@ -1,13 +1,17 @@
 /**
- * Starting and stopping one resolver service: container, Koa app, HTTP server, SIGHUP reload.
+ * Starting and stopping one resolver service: container, Koa app, HTTP server with deliberate
+ * connection limits, answers for requests Node cannot parse, SIGHUP reload and a graceful close.
  * Used by main.ts, the demo and the integration tests (which listen on port 0).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { DependencyContainer } from 'tsyringe';
 import { buildContainer, type ContainerOverrides } from './composition-root.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
+import { toErrorResponse } from './http/error-mapping.js';
+import { MAX_URL_LENGTH, SECURITY_HEADERS } from './http/middleware.js';
+import { InvalidRequestError, type FailureReason } from './federation/errors.js';
 import { TOKENS } from './tokens.js';
 
 /** A running resolver service. */
@@ -18,9 +22,74 @@ export interface RunningService {
   readonly container: DependencyContainer;
   /** Re-reads the trust anchors folder; keeps the previous set when it is invalid. */
   reloadTrustAnchors(): void;
-  /** Stops accepting requests, closes connections and upstream sockets. Idempotent. */
+  /**
+   * Stops accepting connections, lets the requests in progress finish (each with its normal
+   * answer) for up to SHUTDOWN_GRACE_MS, then closes every connection and the upstream sockets.
+   * Idempotent.
+   */
   close(): Promise<void>;
 }
+
+/** How often idle and slow client connections are checked against their timeouts. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
+
+/** How long a connection whose request could not be parsed may still send before it is cut. */
+const LINGER_MS = 1000;
+
+/**
+ * Answers a request Node's parser refused (it never reaches the app) in the §8.9 JSON form, then
+ * closes the connection. What the client still sends is read and dropped for a moment first, so
+ * the close does not turn into a reset that loses the answer.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let reason: FailureReason = 'request_malformed';
+  let status = 400;
+  let message = 'the request is not valid HTTP/1.1';
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    // The request line alone over the target limit means a URI too long, otherwise headers.
+    const raw = Buffer.isBuffer(error.rawPacket) ? error.rawPacket : Buffer.alloc(0);
+    const lineEnd = raw.indexOf('\r\n');
+    const targetTooLong = lineEnd === -1 || lineEnd > MAX_URL_LENGTH;
+    reason = targetTooLong ? 'uri_too_long' : 'headers_too_large';
+    status = targetTooLong ? 414 : 431;
+    message = targetTooLong
+      ? `the request target is over the limit of ${MAX_URL_LENGTH} characters`
+      : 'the request headers are too large';
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADER_TIMEOUT') {
+    status = 408;
+    message = 'the request did not arrive in time';
+  }
+  const { body } = toErrorResponse(new InvalidRequestError(message, { reason }));
+  const json = JSON.stringify(body);
+  const headers = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(json)),
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+    ...SECURITY_HEADERS,
+  };
+  const text =
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\n` +
+    Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    `\r\n${json}`;
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(text);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
 
 /** Builds the service for `config` and starts listening. */
 export async function startServer(
@@ -29,22 +98,46 @@ export async function startServer(
 ): Promise<RunningService> {
   const container = await buildContainer(config, overrides);
   const logger = container.resolve(TOKENS.Logger);
+  const lifecycle = { closing: false };
   const app = createApp({
     engine: container.resolve(TOKENS.ResolverEngine),
     clock: container.resolve(TOKENS.Clock),
     metrics: container.resolve(TOKENS.Metrics),
     logger,
     allowInsecureHttp: config.allowInsecureHttp,
+    trustedProxies: config.trustedProxies,
+    metricsToken: config.metricsToken,
+    lifecycle,
   });
-  const server = app.listen(config.port, config.host);
+  // Bounded per-connection work: slow or idle clients do not hold sockets for long, and the
+  // number of connections is capped below the file descriptors a process has.
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
+    app.callback(),
+  );
+  server.maxConnections = config.maxConnections;
+  server.on('clientError', answerClientError);
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_request, response) => {
+    inFlight++;
+    response.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    });
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
     server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // Bounded per-connection work: slow or idle clients do not hold sockets forever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
@@ -75,11 +168,25 @@ export async function startServer(
       }
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      closing ??= (async () => {
+        lifecycle.closing = true;
+        logger.info({ inFlight, graceMs: config.shutdownGraceMs }, 'shutting down');
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, config.shutdownGraceMs);
+            drained = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
         server.closeAllConnections();
+        await stopped;
         container.resolve(TOKENS.HttpFetcher).close();
-      });
+        logger.info({ unfinished: inFlight }, 'stopped');
+      })();
       return closing;
     },
   };

@@ -2,6 +2,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Config } from './config/config.js';
 import type {
+  Admission,
   CacheTier,
   CachedStatement,
   CachingStatementSource,
@@ -52,6 +53,7 @@ export const TOKENS = {
   TrustMarkService: token<TrustMarkService>('TrustMarkService'),
   ResolvedTier: token<CacheTier<ResolutionEntry>>('ResolvedTier'),
   FailedTier: token<CacheTier<ResolutionEntry>>('FailedTier'),
+  Admission: token<Admission>('Admission'),
   ResolutionService: token<ResolutionService>('ResolutionService'),
   ResponseTier: token<CacheTier<string>>('ResponseTier'),
   ResolverIdentity: token<ResolverIdentity>('ResolverIdentity'),

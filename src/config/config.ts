@@ -2,6 +2,7 @@
  * Service configuration from the environment: validated once at boot, secure defaults, frozen.
  * An invalid setting stops the service with a message naming the variable (docs/architecture.md).
  */
+import { isIP } from 'node:net';
 import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import { assertSigningAlgorithms } from '../federation/entity-statement.js';
@@ -38,6 +39,22 @@ export interface Config {
   readonly maxAuthorityHints: number;
   readonly maxFetchesPerResolution: number;
   readonly maxConcurrentResolutions: number;
+  readonly resolutionQueueTimeoutMs: number;
+  readonly clientColdRate: number;
+  readonly clientColdBurst: number;
+  readonly trustedProxies: readonly string[];
+  readonly cacheMaxBytes: number;
+  readonly transientFailureTtlSeconds: number;
+  readonly maxUpstreamConnectionsPerOrigin: number;
+  readonly fetchQueueTimeoutMs: number;
+  readonly circuitBreakerFailures: number;
+  readonly circuitBreakerOpenSeconds: number;
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  readonly metricsToken: string | undefined;
   readonly statementCacheMaxEntries: number;
   readonly statementCacheMaxTtlSeconds: number;
   readonly resolutionCacheMaxEntries: number;
@@ -101,8 +118,54 @@ export const SETTINGS = {
   MAX_FETCHES_PER_RESOLUTION: ['64', 'most statements requested by one resolution'],
   MAX_CONCURRENT_RESOLUTIONS: [
     '64',
-    'most cold resolutions in progress; beyond it requests get 503',
+    'most cold resolutions in progress; beyond it requests wait for a fair turn',
   ],
+  RESOLUTION_QUEUE_TIMEOUT_MS: [
+    '5000',
+    'longest wait for a cold-resolution slot when all are taken; then 503 overloaded',
+  ],
+  CLIENT_COLD_RATE: [
+    '10',
+    'new (uncached) resolutions one client may start per second; 0 turns the budget off',
+  ],
+  CLIENT_COLD_BURST: ['20', 'new resolutions one client may start at once'],
+  TRUSTED_PROXIES: [
+    '(none)',
+    'comma-separated addresses of reverse proxies whose X-Forwarded-For names the client',
+  ],
+  CACHE_MAX_BYTES: [
+    '268435456',
+    'memory all caches may hold together (statements, resolutions, responses, signatures, keys)',
+  ],
+  TRANSIENT_FAILURE_TTL_SECONDS: [
+    '2',
+    'how long a failure a retry may cure is served again (at most NEGATIVE_CACHE_TTL_SECONDS)',
+  ],
+  MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN: [
+    '16',
+    'most concurrent requests to one upstream origin; further ones wait for a connection',
+  ],
+  FETCH_QUEUE_TIMEOUT_MS: [
+    '5000',
+    'longest wait for a connection to one upstream origin (not part of FETCH_TIMEOUT_MS)',
+  ],
+  CIRCUIT_BREAKER_FAILURES: [
+    '5',
+    'consecutive transient failures that open the circuit of an upstream origin; 0 turns it off',
+  ],
+  CIRCUIT_BREAKER_OPEN_SECONDS: [
+    '30',
+    'how long an open circuit refuses requests to its origin before one is tried again',
+  ],
+  MAX_CONNECTIONS: ['4096', 'most client connections held at once; further ones are refused'],
+  HEADERS_TIMEOUT_MS: ['10000', 'time a client has to send the request headers'],
+  REQUEST_TIMEOUT_MS: ['30000', 'time a client has to send a whole request'],
+  KEEP_ALIVE_TIMEOUT_MS: ['5000', 'how long an idle client connection is kept open'],
+  SHUTDOWN_GRACE_MS: [
+    '10000',
+    'on SIGTERM or SIGINT, how long requests in progress may take before connections close',
+  ],
+  METRICS_TOKEN: ['(none)', 'when set, /metrics answers only Authorization: Bearer <token>'],
   STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
   STATEMENT_CACHE_MAX_TTL_SECONDS: [
     '3600',
@@ -185,6 +248,17 @@ function statusCheckMode(env: Env): StatusCheckMode {
   return mode;
 }
 
+/** A comma-separated list of IP addresses (IPv4 or IPv6). */
+function addressList(env: Env, name: keyof typeof SETTINGS): string[] {
+  const addresses = list(env, name);
+  for (const address of addresses) {
+    if (isIP(address) === 0) {
+      throw new ConfigError(name, `${JSON.stringify(address)} is not an IP address`);
+    }
+  }
+  return addresses;
+}
+
 function list(env: Env, name: keyof typeof SETTINGS): string[] {
   return (read(env, name) ?? '')
     .split(',')
@@ -244,6 +318,22 @@ export function loadConfig(env: Env): Config {
     maxAuthorityHints: integer(env, 'MAX_AUTHORITY_HINTS', 1, 100),
     maxFetchesPerResolution: integer(env, 'MAX_FETCHES_PER_RESOLUTION', 1, 10_000),
     maxConcurrentResolutions: integer(env, 'MAX_CONCURRENT_RESOLUTIONS', 1, 100_000),
+    resolutionQueueTimeoutMs: integer(env, 'RESOLUTION_QUEUE_TIMEOUT_MS', 1, 600_000),
+    clientColdRate: integer(env, 'CLIENT_COLD_RATE', 0, 1_000_000),
+    clientColdBurst: integer(env, 'CLIENT_COLD_BURST', 1, 1_000_000),
+    trustedProxies: addressList(env, 'TRUSTED_PROXIES'),
+    cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 1024 * 1024, 64 * 1024 ** 3),
+    transientFailureTtlSeconds: integer(env, 'TRANSIENT_FAILURE_TTL_SECONDS', 0, 3600),
+    maxUpstreamConnectionsPerOrigin: integer(env, 'MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN', 1, 1024),
+    fetchQueueTimeoutMs: integer(env, 'FETCH_QUEUE_TIMEOUT_MS', 1, 600_000),
+    circuitBreakerFailures: integer(env, 'CIRCUIT_BREAKER_FAILURES', 0, 10_000),
+    circuitBreakerOpenSeconds: integer(env, 'CIRCUIT_BREAKER_OPEN_SECONDS', 1, 3600),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 1, 1_000_000),
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 100, 600_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 100, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 0, 600_000),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 0, 3_600_000),
+    metricsToken: read(env, 'METRICS_TOKEN'),
     statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),
     statementCacheMaxTtlSeconds: integer(env, 'STATEMENT_CACHE_MAX_TTL_SECONDS', 1, 30 * 86_400),
     resolutionCacheMaxEntries: integer(env, 'RESOLUTION_CACHE_MAX_ENTRIES', 1, 10_000_000),
@@ -255,5 +345,11 @@ export function loadConfig(env: Env): Config {
     acceptLegacyTrustMarkClaims: boolean(env, 'ACCEPT_LEGACY_TRUST_MARK_CLAIMS'),
     maxTrustMarks: integer(env, 'MAX_TRUST_MARKS', 0, 1000),
   };
+  if (config.requestTimeoutMs < config.headersTimeoutMs) {
+    throw new ConfigError(
+      'REQUEST_TIMEOUT_MS',
+      `must be at least HEADERS_TIMEOUT_MS (${config.headersTimeoutMs})`,
+    );
+  }
   return Object.freeze(config);
 }

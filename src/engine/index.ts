@@ -1,4 +1,5 @@
 /** The engine's public surface, for front doors and the composition root: named exports only. */
+export { Admission, INTERNAL_CALLER, type AdmissionOptions, type Caller } from './admission.js';
 export { Coalescer } from './coalescer.js';
 export {
   explainReport,

@@ -10,7 +10,6 @@
 import { setMaxListeners } from 'node:events';
 import {
   InvalidTrustAnchorError,
-  TemporarilyUnavailableError,
   errorFromDetail,
   toFederationError,
   type FailureDetail,
@@ -23,6 +22,7 @@ import type {
   ResolvedTrustChain,
   TrustAnchor,
 } from '../federation/types.js';
+import { INTERNAL_CALLER, type Admission, type Caller } from './admission.js';
 import { Coalescer } from './coalescer.js';
 import type { CacheTier, EngineMetrics, Logger, TrustAnchorSource } from './ports.js';
 import { resolutionKey, resolvedEntrySize } from './query.js';
@@ -53,8 +53,10 @@ export interface ExplainedResolution {
 /** Settings of {@link ResolutionService}. */
 export interface ResolutionServiceOptions {
   readonly resolutionTimeoutMs: number;
-  readonly maxConcurrentResolutions: number;
+  /** How long a failure is served again from cache. */
   readonly negativeTtlSeconds: number;
+  /** How long a failure that a retry may cure (§10.5) is served again, at most. */
+  readonly transientTtlSeconds: number;
   readonly refreshAheadSeconds: number;
 }
 
@@ -89,6 +91,8 @@ export interface ResolutionServiceDependencies {
   readonly failed: CacheTier<ResolutionEntry>;
   readonly clock: Clock;
   readonly options: ResolutionServiceOptions;
+  /** Budgets per client and fair shares of the cold-resolution slots. */
+  readonly admission: Admission;
   /** The statement cache, told to forget the statements a resolution rejected. */
   readonly statements?: Pick<CachingStatementSource, 'discard'>;
   /** Evaluates trust marks of resolved subjects; without it no marks are reported. */
@@ -116,7 +120,6 @@ let entryCounter = 0;
 export class ResolutionService {
   readonly #deps: ResolutionServiceDependencies;
   readonly #inFlight = new Coalescer<ResolutionEntry>();
-  #active = 0;
 
   constructor(deps: ResolutionServiceDependencies) {
     this.#deps = deps;
@@ -143,11 +146,15 @@ export class ResolutionService {
 
   /**
    * Resolves `query`, from the cache when a valid entry exists, with its verified trust marks.
-   * Throws the resolution's error when there is no valid chain.
+   * A cold resolution is charged to `caller`'s budget. Throws the resolution's error when there
+   * is no valid chain.
    */
-  async resolve(query: ResolutionQuery): Promise<ServedResolution> {
+  async resolve(
+    query: ResolutionQuery,
+    caller: Caller = INTERNAL_CALLER,
+  ): Promise<ServedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
-    const { entry, cached } = await this.#entry(query.subject, anchors, true);
+    const { entry, cached } = await this.#entry(query.subject, anchors, true, caller);
     if (!entry.result.ok) throw errorFromDetail(entry.result.failure);
     const marks = this.#trustMarks(entry, entry.result.chain);
     const trustMarks = marks === undefined ? undefined : await marks.report;
@@ -165,9 +172,14 @@ export class ResolutionService {
    * trust mark reported. Statement caches still apply (the trace says which fetches were cache
    * hits); the result is not cached.
    */
-  async explain(query: ResolutionQuery): Promise<ExplainedResolution> {
+  async explain(
+    query: ResolutionQuery,
+    caller: Caller = INTERNAL_CALLER,
+  ): Promise<ExplainedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
-    const outcome = await this.#withLimits(() =>
+    // An explanation always resolves afresh, so it is always charged.
+    this.#deps.admission.charge(caller);
+    const outcome = await this.#withSlot(caller, () =>
       this.#run(query.subject, anchors, {
         exhaustive: true,
         refresh: false,
@@ -188,6 +200,7 @@ export class ResolutionService {
     subject: string,
     anchors: readonly TrustAnchor[],
     prefetchIssuers: boolean,
+    caller: Caller,
   ): Promise<{ entry: ResolutionEntry; cached: boolean }> {
     const { clock, metrics } = this.#deps;
     const key = resolutionKey(this.#deps.anchors.version, subject, anchors);
@@ -200,8 +213,14 @@ export class ResolutionService {
       return { entry: cached, cached: true };
     }
     metrics?.cacheLookup('resolutions', false);
+    // Joining a resolution already running costs no upstream work, so it is not charged.
+    if (!this.#inFlight.has(key)) this.#deps.admission.charge(caller);
     return {
-      entry: await this.#resolveShared(key, subject, anchors, { refresh: false, prefetchIssuers }),
+      entry: await this.#resolveShared(key, subject, anchors, {
+        refresh: false,
+        prefetchIssuers,
+        caller,
+      }),
       cached: false,
     };
   }
@@ -211,7 +230,12 @@ export class ResolutionService {
    * chains are resolved here, never the issuer's own marks, so marks cannot recurse.
    */
   readonly #resolveIssuer: IssuerResolver = async (issuer, trustAnchor) => {
-    const { entry } = await this.#entry(issuer, this.configuredAnchors([trustAnchor]), false);
+    const { entry } = await this.#entry(
+      issuer,
+      this.configuredAnchors([trustAnchor]),
+      false,
+      INTERNAL_CALLER,
+    );
     if (!entry.result.ok) throw errorFromDetail(entry.result.failure);
     return entry.result.chain;
   };
@@ -222,9 +246,10 @@ export class ResolutionService {
     // start must never push callers into 503 overloaded. Evaluation resolves whatever is missing.
     const anchor = anchors[0];
     if (anchor === undefined) return;
+    const { admission } = this.#deps;
     for (const issuer of this.#deps.trustMarks?.issuersOf(configuration) ?? []) {
-      if (this.#active >= this.#deps.options.maxConcurrentResolutions / 2) return;
-      this.#entry(issuer, [anchor], false).catch(() => undefined);
+      if (admission.waiting > 0 || admission.active >= admission.slots / 2) return;
+      this.#entry(issuer, [anchor], false, INTERNAL_CALLER).catch(() => undefined);
     }
   }
 
@@ -278,10 +303,10 @@ export class ResolutionService {
     key: string,
     subject: string,
     anchors: readonly TrustAnchor[],
-    mode: { readonly refresh: boolean; readonly prefetchIssuers: boolean },
+    mode: { readonly refresh: boolean; readonly prefetchIssuers: boolean; readonly caller: Caller },
   ): Promise<ResolutionEntry> {
     return this.#inFlight.run(key, async () => {
-      const outcome = await this.#withLimits(() =>
+      const outcome = await this.#withSlot(mode.caller, () =>
         this.#run(subject, anchors, { ...mode, exhaustive: false }),
       );
       // A failed refresh must not replace the still-valid entry it was refreshing.
@@ -289,17 +314,16 @@ export class ResolutionService {
     });
   }
 
-  async #withLimits(run: () => Promise<ResolutionOutcome>): Promise<ResolutionOutcome> {
-    if (this.#active >= this.#deps.options.maxConcurrentResolutions) {
-      throw new TemporarilyUnavailableError('too many resolutions are in progress; retry shortly', {
-        reason: 'overloaded',
-      });
-    }
-    this.#active++;
+  /** Runs `work` in a fair share of the cold-resolution slots. */
+  async #withSlot(
+    caller: Caller,
+    work: () => Promise<ResolutionOutcome>,
+  ): Promise<ResolutionOutcome> {
+    const release = await this.#deps.admission.acquire(caller);
     try {
-      return await run();
+      return await work();
     } finally {
-      this.#active--;
+      release();
     }
   }
 
@@ -346,8 +370,15 @@ export class ResolutionService {
 
   async #store(key: string, outcome: ResolutionOutcome, cache: boolean): Promise<ResolutionEntry> {
     const now = this.#deps.clock.now();
-    // §10.4: a chain is good until its exp; §10.5: failures may be transient, so cache briefly.
-    const expiresAt = outcome.ok ? outcome.chain.exp : now + this.#deps.options.negativeTtlSeconds;
+    const { negativeTtlSeconds, transientTtlSeconds } = this.#deps.options;
+    // §10.4: a chain is good until its exp; §10.5: failures may be transient, so they are kept
+    // briefly, and those a retry may cure more briefly still.
+    const expiresAt = outcome.ok
+      ? outcome.chain.exp
+      : now +
+        (outcome.error.code === 'temporarily_unavailable'
+          ? Math.min(negativeTtlSeconds, transientTtlSeconds)
+          : negativeTtlSeconds);
     const entry: ResolutionEntry = {
       id: (++entryCounter).toString(36),
       result: outcome.ok
@@ -385,7 +416,11 @@ export class ResolutionService {
       return;
     }
     entry.refreshing = true;
-    this.#resolveShared(key, subject, anchors, { refresh: true, prefetchIssuers: true })
+    this.#resolveShared(key, subject, anchors, {
+      refresh: true,
+      prefetchIssuers: true,
+      caller: INTERNAL_CALLER,
+    })
       .then((fresh) => {
         // A failed refresh keeps serving the still-valid entry until its own exp.
         if (!fresh.result.ok) entry.refreshing = false;

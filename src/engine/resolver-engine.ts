@@ -8,6 +8,7 @@ import { NotFoundError } from '../federation/errors.js';
 import { resolutionExpiry } from '../federation/resolve-response.js';
 import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
 import type { ResolutionQuery } from '../federation/types.js';
+import { INTERNAL_CALLER, type Caller } from './admission.js';
 import { explainReport, type ExplainReport } from './explain-report.js';
 import type { TrustAnchorSource } from './ports.js';
 import { resolutionReport, type ResolutionReport } from './resolution-report.js';
@@ -41,8 +42,11 @@ export class ResolverEngine {
   }
 
   /** The signed resolve response (§8.3.2) for `query`, or the resolution's error thrown. */
-  async resolveResponse(query: ResolutionQuery): Promise<Expiring<string>> {
-    const resolution = await this.#deps.resolutions.resolve(query);
+  async resolveResponse(
+    query: ResolutionQuery,
+    caller: Caller = INTERNAL_CALLER,
+  ): Promise<Expiring<string>> {
+    const resolution = await this.#deps.resolutions.resolve(query, caller);
     const jwt = await this.#deps.identity.resolveResponse(resolution, query.entityTypes ?? []);
     return {
       value: jwt,
@@ -57,8 +61,9 @@ export class ResolverEngine {
   async resolution(
     query: ResolutionQuery,
     requiredTrustMarkTypes: readonly string[] = [],
+    caller: Caller = INTERNAL_CALLER,
   ): Promise<ResolutionReport> {
-    const resolution = await this.#deps.resolutions.resolve(query);
+    const resolution = await this.#deps.resolutions.resolve(query, caller);
     const marks = resolution.trustMarks?.verified ?? [];
     const missing = requiredTrustMarkTypes.filter(
       (type) => !marks.some((mark) => mark.trust_mark_type === type),
@@ -76,8 +81,9 @@ export class ResolverEngine {
   async entityTypeMetadata(
     query: ResolutionQuery,
     entityType: string,
+    caller: Caller = INTERNAL_CALLER,
   ): Promise<Expiring<EntityTypeMetadata>> {
-    const { chain } = await this.#deps.resolutions.resolve(query);
+    const { chain } = await this.#deps.resolutions.resolve(query, caller);
     const metadata = Object.hasOwn(chain.metadata, entityType)
       ? chain.metadata[entityType]
       : undefined;
@@ -91,8 +97,8 @@ export class ResolverEngine {
   }
 
   /** A fresh, exhaustive resolution of `query`, explained (diagnostics). */
-  async explain(query: ResolutionQuery): Promise<ExplainReport> {
-    return explainReport(query, await this.#deps.resolutions.explain(query));
+  async explain(query: ResolutionQuery, caller: Caller = INTERNAL_CALLER): Promise<ExplainReport> {
+    return explainReport(query, await this.#deps.resolutions.explain(query, caller));
   }
 
   /** Whether the service can resolve anything: at least one Trust Anchor is configured. */

@@ -11,6 +11,7 @@ import {
   errorFromDetail,
   toFederationError,
   type FailureDetail,
+  type FederationError,
 } from '../federation/errors.js';
 import { getOwn, isPlainObject } from '../federation/json.js';
 import type {
@@ -28,7 +29,15 @@ export interface StatementCacheOptions {
   readonly maxTtlSeconds: number;
   /** How long a failure is remembered; 0 disables negative caching. */
   readonly negativeTtlSeconds: number;
+  /**
+   * How long a failure a retry may cure (§10.5) is remembered when the upstream gave no
+   * Retry-After (at most `negativeTtlSeconds`).
+   */
+  readonly transientTtlSeconds: number;
 }
+
+/** Longest Retry-After honoured, seconds. */
+const MAX_RETRY_AFTER_SECONDS = 300;
 
 /** A cached statement, or a cached failure (kept as data: its reason, never a body). */
 export type CachedStatement =
@@ -174,13 +183,30 @@ export class CachingStatementSource implements StatementSource {
       return fetched;
     } catch (error) {
       const failure = toFederationError(error);
-      const ttlMs = options.negativeTtlSeconds * 1000;
-      // Our own deadline says nothing about the upstream; everything else is remembered briefly.
-      if (failure.reason !== 'deadline_exceeded' && ttlMs > 0) {
+      const ttlMs = this.#failureTtlSeconds(failure) * 1000;
+      if (ttlMs > 0) {
         const detail = failure.toDetail();
         await tier.set(url, { failure: detail }, { ttlMs, sizeBytes: failureSize(detail) });
       }
       throw failure;
     }
+  }
+
+  /**
+   * How long a failure is remembered: permanent ones for the negative TTL; transient ones
+   * briefly, or for as long as the upstream asked us to wait (Retry-After, capped); our own
+   * deadline and our own congestion say nothing about the upstream and are not remembered.
+   */
+  #failureTtlSeconds(failure: FederationError): number {
+    const { negativeTtlSeconds, transientTtlSeconds } = this.#deps.options;
+    if (negativeTtlSeconds === 0) return 0;
+    if (failure.reason === 'deadline_exceeded' || failure.reason === 'upstream_queue_timeout') {
+      return 0;
+    }
+    if (failure.code !== 'temporarily_unavailable') return negativeTtlSeconds;
+    const { retryAfter } = failure.location;
+    return retryAfter === undefined
+      ? Math.min(negativeTtlSeconds, transientTtlSeconds)
+      : Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS);
   }
 }

@@ -121,7 +121,6 @@ export const FAILURE_REASONS = [
   'body_too_large',
   'request_malformed',
   'unauthorized',
-  'shutting_down',
   // configuration and unexpected conditions
   'configuration_invalid',
   'internal_error',

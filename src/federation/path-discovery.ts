@@ -134,55 +134,116 @@ export interface DiscoveryRun {
   readonly result: Promise<DiscoveryResult>;
 }
 
+/** A fetch that has ended: its statement, or why there is none. */
+type Settled =
+  | { readonly ok: true; readonly statement: DecodedEntityStatement }
+  | { readonly ok: false; readonly error: FederationError };
+
 /**
- * The way up from some entity E to an anchor: the ids above E (immediate superior first, anchor
- * last) and the statements [SS(superior → E), …, SS(anchor → …), anchor EC].
+ * An entity reached on one path from the subject, with its checked configuration. It is linked
+ * to the node below it (`parent`) by the statement `SS(entity → parent.entity)`.
  */
-interface Suffix {
+interface PathNode {
+  readonly entity: string;
+  readonly configuration: DecodedEntityStatement;
+  /** Entity Identifiers from the subject up to this entity. */
   readonly path: readonly string[];
-  readonly statements: readonly DecodedEntityStatement[];
+  /** Positions of the hints followed from the subject: the stable order of the work. */
+  readonly order: readonly number[];
+  readonly parent?: PathNode;
 }
 
-interface SuffixResult {
-  readonly suffixes: readonly Suffix[];
-  readonly dead: readonly DeadBranch[];
+/** One fetch a wave may make, and what decides its place when the fetch budget runs short. */
+interface Task {
+  /** How many superiors above the subject the fetched statement's issuer is (0: the subject). */
+  readonly depth: number;
+  /** 0: a statement by a requested anchor (it completes a chain); 1: another Subordinate
+   * Statement; 2: an Entity Configuration. */
+  readonly rank: number;
+  readonly order: readonly number[];
+  readonly url: string;
+  readonly memo: Map<string, Settled>;
+  readonly key: string;
+  readonly fetch: () => Promise<DecodedEntityStatement>;
+}
+
+/** A superior above a node whose configuration is known: the pair needs SS(superior → node). */
+interface Link {
+  readonly node: PathNode;
+  readonly superior: string;
+  readonly configuration: DecodedEntityStatement;
+  readonly order: readonly number[];
 }
 
 function boundFailure(reason: FailureReason, message: string): FailureDetail {
   return new InvalidTrustChainError(message, { reason, section: '§10.1' }).toDetail();
 }
 
+function compareOrder(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
+/** Shallower first, then statements completing a chain, then the rest; then the hints' order. */
+function compareTasks(a: Task, b: Task): number {
+  return a.depth - b.depth || a.rank - b.rank || compareOrder(a.order, b.order);
+}
+
+function linkKey(issuer: string, subject: string): string {
+  return `${issuer}\n${subject}`;
+}
+
 /**
- * One discovery run: memoises every fetch (so nothing is requested twice) and records every
- * request and every rejected statement.
+ * One discovery run, breadth first in waves (§10.1). Each wave is computed from what earlier
+ * waves returned: the configurations of the hints of every entity reached, and the statements
+ * linking each superior whose configuration is known to the entity below it. Its fetches run
+ * concurrently; the next wave starts when they have all ended. When the fetch budget cannot
+ * cover a wave, it goes to the shallowest work first, and to statements that complete a chain
+ * before configurations that only lead further, in the order of the hints: the outcome depends
+ * on the federation, never on which upstream answered first (§18.1; docs/decisions.md).
  */
 class Discovery {
   readonly #options: DiscoveryOptions;
   readonly #limits: DiscoveryLimits;
-  readonly #anchors: ReadonlySet<string>;
-  readonly #configurations = new Map<string, Promise<DecodedEntityStatement>>();
-  readonly #subordinates = new Map<string, Promise<DecodedEntityStatement>>();
-  readonly decodedConfigurations = new Map<string, DecodedEntityStatement>();
+  readonly #anchors: readonly string[];
+  readonly #configurations = new Map<string, Settled>();
+  readonly #subordinates = new Map<string, Settled>();
   readonly #fetches: FetchTrace[] = [];
   readonly #rejected = new Set<string>();
   #fetchCount = 0;
-  #branches = 0;
+  #nodes = 0;
   #finished = false;
 
   constructor(query: ResolutionQuery, options: DiscoveryOptions) {
     this.#options = options;
     this.#limits = { ...DEFAULT_DISCOVERY_LIMITS, ...options.limits };
-    this.#anchors = new Set(query.trustAnchors);
+    this.#anchors = query.trustAnchors;
   }
 
   get limits(): DiscoveryLimits {
     return this.#limits;
   }
 
-  /** Freezes the record: requests still running (anchor prefetches) are not part of it. */
+  /** Entity Configurations of every entity used whose checks passed. */
+  configurations(): ReadonlyMap<string, DecodedEntityStatement> {
+    const map = new Map<string, DecodedEntityStatement>();
+    for (const [id, settled] of this.#configurations) {
+      if (settled.ok) map.set(id, settled.statement);
+    }
+    return map;
+  }
+
+  /** Freezes the record: requests still running are not part of it. */
   finish(): DiscoveryRecord {
     this.#finished = true;
     return { fetches: [...this.#fetches], rejected: [...this.#rejected] };
+  }
+
+  #isAnchor(entityId: string): boolean {
+    return this.#anchors.includes(entityId);
   }
 
   #elapsedMs(started: number | undefined): number {
@@ -198,7 +259,7 @@ class Discovery {
     if (!this.#finished) this.#rejected.add(url);
   }
 
-  /** Fetches and decodes with the shared bounds: fetch budget and deadline. */
+  /** Fetches and decodes one statement, within the deadline, recording the request. */
   async #fetch(
     kind: FetchTrace['kind'],
     issuer: string,
@@ -209,13 +270,7 @@ class Discovery {
     if (this.#options.signal?.aborted === true) {
       throw new TemporarilyUnavailableError(
         'the resolution deadline passed before this statement was fetched',
-        { reason: 'deadline_exceeded', url: fetchUrl },
-      );
-    }
-    if (++this.#fetchCount > this.#limits.maxFetches) {
-      throw new InvalidTrustChainError(
-        `the resolution needs more than ${this.#limits.maxFetches} statements`,
-        { reason: 'fetch_limit_exceeded', section: '§18.1', url: fetchUrl },
+        { reason: 'deadline_exceeded', url: fetchUrl, section: '§10.5' },
       );
     }
     const started = this.#options.clock?.now();
@@ -276,59 +331,67 @@ class Discovery {
   async #checkConfiguration(configuration: DecodedEntityStatement): Promise<void> {
     const validation = this.#options.validation ?? {};
     validateStatementTime(configuration, { ...validation, now: this.#options.now });
-    if (!this.#anchors.has(configuration.claims.sub)) {
+    if (!this.#isAnchor(configuration.claims.sub)) {
       await verifyEntityStatement(configuration, configuration.claims.jwks, validation);
     }
   }
 
-  /** The checked Entity Configuration of `entityId`, fetched at most once per discovery. */
-  configuration(entityId: string): Promise<DecodedEntityStatement> {
-    let pending = this.#configurations.get(entityId);
-    if (pending === undefined) {
-      pending = this.#fetch('entity_configuration', entityId, entityId, entityId, () =>
-        this.#options.source.fetchEntityConfiguration(entityId, this.#context()),
-      ).then(async (decoded) => {
+  /** The task fetching and checking the Entity Configuration of `entityId`. */
+  configurationTask(entityId: string, depth: number, order: readonly number[]): Task {
+    return {
+      depth,
+      rank: 2,
+      order,
+      url: entityId,
+      memo: this.#configurations,
+      key: entityId,
+      fetch: async () => {
+        const decoded = await this.#fetch(
+          'entity_configuration',
+          entityId,
+          entityId,
+          entityId,
+          () => this.#options.source.fetchEntityConfiguration(entityId, this.#context()),
+        );
         try {
           await this.#checkConfiguration(decoded);
         } catch (error) {
           if (decoded.source !== undefined) this.#reject(decoded.source);
           throw toFederationError(error).withLocation({ iss: entityId, sub: entityId });
         }
-        this.decodedConfigurations.set(entityId, decoded);
         return decoded;
-      });
-      pending.catch(() => undefined);
-      this.#configurations.set(entityId, pending);
-    }
-    return pending;
+      },
+    };
   }
 
-  /** The Subordinate Statement of `issuer` about `subject`, fetched at most once. */
-  #subordinate(issuer: DecodedEntityStatement, subject: string): Promise<DecodedEntityStatement> {
-    const key = `${issuer.claims.iss}\n${subject}`;
-    let pending = this.#subordinates.get(key);
-    if (pending === undefined) {
-      const endpoint = getOwn(
-        issuer.claims.metadata?.[FEDERATION_ENTITY] ?? {},
-        'federation_fetch_endpoint',
-      );
-      if (typeof endpoint !== 'string') {
-        pending = Promise.reject(
-          new InvalidTrustChainError(
-            `${issuer.claims.iss} publishes no federation_fetch_endpoint`,
-            { reason: 'fetch_endpoint_missing', section: '§8.1', iss: issuer.claims.iss },
-          ),
-        );
-      } else {
-        pending = this.#fetch('subordinate_statement', issuer.claims.iss, subject, endpoint, () =>
+  /** The task fetching the Subordinate Statement that links `link.node` to its superior. */
+  #subordinateTask(link: Link): Task {
+    const issuer = link.configuration.claims.iss;
+    const subject = link.node.entity;
+    const endpoint = getOwn(
+      link.configuration.claims.metadata?.[FEDERATION_ENTITY] ?? {},
+      'federation_fetch_endpoint',
+    );
+    return {
+      depth: link.node.path.length,
+      rank: this.#isAnchor(issuer) ? 0 : 1,
+      order: link.order,
+      url: typeof endpoint === 'string' ? endpoint : issuer,
+      memo: this.#subordinates,
+      key: linkKey(issuer, subject),
+      fetch: async () => {
+        if (typeof endpoint !== 'string') {
+          throw new InvalidTrustChainError(`${issuer} publishes no federation_fetch_endpoint`, {
+            reason: 'fetch_endpoint_missing',
+            section: '§8.1',
+            iss: issuer,
+          });
+        }
+        return this.#fetch('subordinate_statement', issuer, subject, endpoint, () =>
           this.#options.source.fetchSubordinateStatement(endpoint, subject, this.#context()),
         );
-      }
-      // Rejections are observed by whoever awaits; avoid unhandled-rejection noise meanwhile.
-      pending.catch(() => undefined);
-      this.#subordinates.set(key, pending);
-    }
-    return pending;
+      },
+    };
   }
 
   #context(): FetchContext {
@@ -339,130 +402,242 @@ class Discovery {
   }
 
   /**
-   * Every way up from `entity` (whose configuration is known) to a requested anchor. `ancestors`
-   * are the entities below it on the current path, used to refuse hints that close a loop.
+   * Runs one wave: the tasks not already done, the budget spent in task order, the rest refused
+   * with `fetch_limit_exceeded`; resolves when every fetch has ended.
    */
-  async suffixesAbove(
-    entity: DecodedEntityStatement,
-    ancestors: readonly string[],
-  ): Promise<SuffixResult> {
-    const entityId = entity.claims.sub;
-    const path = [...ancestors, entityId];
-    const hints = entity.claims.authority_hints ?? [];
-    const dead: DeadBranch[] = [];
-    if (hints.length === 0) {
-      dead.push({
-        path,
-        failure: boundFailure(
-          'no_path_to_trust_anchor',
-          `${entityId} has no authority_hints and is not a requested Trust Anchor`,
+  async wave(tasks: readonly Task[]): Promise<void> {
+    const todo = [...tasks].sort(compareTasks);
+    const running: Promise<void>[] = [];
+    const started = new Set<string>();
+    for (const task of todo) {
+      const id = `${task.memo === this.#configurations ? 'ec' : 'ss'}\n${task.key}`;
+      if (task.memo.has(task.key) || started.has(id)) continue;
+      started.add(id);
+      if (this.#fetchCount >= this.#limits.maxFetches) {
+        task.memo.set(task.key, {
+          ok: false,
+          error: new InvalidTrustChainError(
+            `the resolution needs more than ${this.#limits.maxFetches} statements`,
+            { reason: 'fetch_limit_exceeded', section: '§18.1', url: task.url },
+          ),
+        });
+        continue;
+      }
+      this.#fetchCount++;
+      running.push(
+        task.fetch().then(
+          (statement) => void task.memo.set(task.key, { ok: true, statement }),
+          (error: unknown) =>
+            void task.memo.set(task.key, { ok: false, error: toFederationError(error) }),
         ),
-      });
-      return { suffixes: [], dead };
+      );
     }
-    if (ancestors.length >= this.#limits.maxDepth) {
-      dead.push({
-        path,
-        failure: boundFailure(
-          'max_depth_exceeded',
-          `the path is deeper than ${this.#limits.maxDepth} superiors`,
-        ),
-      });
-      return { suffixes: [], dead };
-    }
-    const followed = hints.slice(0, this.#limits.maxAuthorityHints);
-    for (const ignored of hints.slice(this.#limits.maxAuthorityHints)) {
-      dead.push({
-        path: [...path, ignored],
-        failure: boundFailure(
-          'authority_hints_exceeded',
-          `only the first ${this.#limits.maxAuthorityHints} authority_hints of ${entityId} are followed`,
-        ),
-      });
-    }
-    const results = await Promise.all(
-      followed.map((hint) => this.#viaSuperior(entity, hint, path)),
-    );
-    const suffixes: Suffix[] = [];
-    for (const result of results) {
-      suffixes.push(...result.suffixes);
-      dead.push(...result.dead);
-    }
-    return { suffixes, dead };
+    await Promise.all(running);
+  }
+
+  /** The ended fetch of a configuration (after the wave that requested it). */
+  configuration(entityId: string): Settled | undefined {
+    return this.#configurations.get(entityId);
   }
 
   /**
-   * Paths from `entity` through the superior `hint`. The statement about `entity` and the
-   * superior's own superiors are fetched concurrently once the superior's configuration is known.
-   * Suffix computations are not shared between paths (only fetches are): a shared computation
-   * would depend on which path asked first and could wait on itself in a cyclic topology.
+   * Every candidate chain from `subject` (whose configuration is checked) to a requested
+   * anchor, and every branch that ended before one.
    */
-  async #viaSuperior(
-    entity: DecodedEntityStatement,
-    hint: string,
-    path: readonly string[],
-  ): Promise<SuffixResult> {
-    const branch = [...path, hint];
-    // §10.1, §17.1: a hint that would close a loop MUST NOT be used.
-    if (path.includes(hint)) {
-      return {
-        suffixes: [],
-        dead: [
-          {
-            path: branch,
-            failure: boundFailure('loop_detected', `${hint} is already on this path`),
-          },
-        ],
-      };
-    }
-    if (++this.#branches > this.#limits.maxFetches * 4) {
-      return {
-        suffixes: [],
-        dead: [
-          {
-            path: branch,
-            failure: boundFailure(
-              'fetch_limit_exceeded',
-              'too many branches to explore in one resolution',
-            ),
-          },
-        ],
-      };
-    }
-    // Chain positions: the statement about `entity` is ES[path.length]; an anchor's
-    // configuration right above it is ES[path.length + 1].
-    const statementIndex = path.length;
-    let superior: DecodedEntityStatement;
-    try {
-      superior = await this.configuration(hint);
-    } catch (error) {
-      const failure = toFederationError(error);
-      const located = this.#anchors.has(hint)
-        ? failure.withLocation({ statementIndex: statementIndex + 1 })
-        : failure;
-      return { suffixes: [], dead: [{ path: branch, failure: located.toDetail() }] };
-    }
-    const statement = this.#subordinate(superior, entity.claims.sub);
-    // §10.1: a branch stops at a requested Trust Anchor; its configuration ends the chain.
-    const above: Promise<SuffixResult> = this.#anchors.has(hint)
-      ? Promise.resolve({ suffixes: [{ path: [], statements: [superior] }], dead: [] })
-      : this.suffixesAbove(superior, path);
-    let subordinate: DecodedEntityStatement;
-    try {
-      subordinate = await statement;
-    } catch (error) {
-      await above;
-      const located = toFederationError(error).withLocation({ statementIndex });
-      return { suffixes: [], dead: [{ path: branch, failure: located.toDetail() }] };
-    }
-    const result = await above;
-    return {
-      suffixes: result.suffixes.map((suffix) => ({
-        path: [hint, ...suffix.path],
-        statements: [subordinate, ...suffix.statements],
-      })),
-      dead: result.dead,
+  async explore(subject: DecodedEntityStatement): Promise<{
+    candidates: CandidateChain[];
+    dead: DeadBranch[];
+  }> {
+    const root: PathNode = {
+      entity: subject.claims.sub,
+      configuration: subject,
+      path: [subject.claims.sub],
+      order: [],
     };
+    const reached: Array<{ node: PathNode; anchor: string; statement: DecodedEntityStatement }> =
+      [];
+    // A dead branch counts only when every statement linking its node down to the subject was
+    // obtained: a failed link is reported once, by the branch that it broke.
+    const dead: Array<{ node: PathNode; branch: DeadBranch }> = [];
+    let frontier: PathNode[] = [root];
+    let links: Link[] = [];
+    while (frontier.length > 0 || links.length > 0) {
+      const tasks: Task[] = links.map((link) => this.#subordinateTask(link));
+      const expansions: Array<{ node: PathNode; hint: string; order: readonly number[] }> = [];
+      const pending = [...frontier].sort((a, b) => compareOrder(a.order, b.order));
+      const nextLinks: Link[] = [];
+      const nextFrontier: PathNode[] = [];
+      // Entities whose configuration is already known are expanded in this same wave.
+      const follow = (node: PathNode, hint: string, order: readonly number[]): void => {
+        const known = this.#configurations.get(hint);
+        if (known === undefined) {
+          expansions.push({ node, hint, order });
+          tasks.push(this.configurationTask(hint, node.path.length, order));
+          return;
+        }
+        this.#reach(node, hint, order, known, {
+          links: (link) => tasks.push(this.#subordinateTask(link)) && nextLinks.push(link),
+          frontier: (next) => pending.push(next),
+          dead: (entry) => dead.push(entry),
+        });
+      };
+      for (let i = 0; i < pending.length; i++) {
+        const node = pending[i];
+        if (node !== undefined) this.#expand(node, follow, (entry) => dead.push(entry));
+      }
+      await this.wave(tasks);
+      for (const link of links.concat(nextLinks)) {
+        const key = linkKey(link.configuration.claims.iss, link.node.entity);
+        const settled = this.#subordinates.get(key);
+        const branch = [...link.node.path, link.superior];
+        if (settled === undefined) continue;
+        if (!settled.ok) {
+          const located = settled.error.withLocation({ statementIndex: link.node.path.length });
+          dead.push({ node: link.node, branch: { path: branch, failure: located.toDetail() } });
+        } else if (this.#isAnchor(link.superior)) {
+          reached.push({ node: link.node, anchor: link.superior, statement: settled.statement });
+        }
+      }
+      links = [];
+      for (const { node, hint, order } of expansions) {
+        const settled = this.#configurations.get(hint);
+        if (settled === undefined) continue;
+        this.#reach(node, hint, order, settled, {
+          links: (link) => links.push(link),
+          frontier: (next) => nextFrontier.push(next),
+          dead: (entry) => dead.push(entry),
+        });
+      }
+      frontier = nextFrontier;
+    }
+    const intact = (node: PathNode | undefined): boolean => {
+      for (let at = node; at?.parent !== undefined; at = at.parent) {
+        if (this.#subordinates.get(linkKey(at.entity, at.parent.entity))?.ok !== true) return false;
+      }
+      return true;
+    };
+    const candidates: CandidateChain[] = [];
+    for (const { node, anchor, statement } of reached) {
+      if (!intact(node)) continue;
+      const statements: DecodedEntityStatement[] = [];
+      for (let at: PathNode | undefined = node; at?.parent !== undefined; at = at.parent) {
+        const link = this.#subordinates.get(linkKey(at.entity, at.parent.entity));
+        if (link?.ok === true) statements.unshift(link.statement);
+      }
+      const anchorConfiguration = this.#configurations.get(anchor);
+      if (anchorConfiguration?.ok !== true) continue;
+      candidates.push({
+        path: [...node.path, anchor],
+        statements: [subject, ...statements, statement, anchorConfiguration.statement],
+      });
+    }
+    return {
+      candidates,
+      dead: dead.filter((entry) => intact(entry.node)).map((entry) => entry.branch),
+    };
+  }
+
+  /** Follows the hints of `node`, reporting those its bounds cut. */
+  #expand(
+    node: PathNode,
+    follow: (node: PathNode, hint: string, order: readonly number[]) => void,
+    report: (entry: { node: PathNode; branch: DeadBranch }) => void,
+  ): void {
+    const hints = node.configuration.claims.authority_hints ?? [];
+    const dead = (path: readonly string[], failure: FailureDetail) =>
+      report({ node, branch: { path, failure } });
+    if (hints.length === 0) {
+      // §4: a subject that is itself a requested anchor has a one-element chain instead.
+      if (node.parent !== undefined || !this.#isAnchor(node.entity)) {
+        dead(
+          node.path,
+          boundFailure(
+            'no_path_to_trust_anchor',
+            `${node.entity} has no authority_hints and is not a requested Trust Anchor`,
+          ),
+        );
+      }
+      return;
+    }
+    if (node.path.length - 1 >= this.#limits.maxDepth) {
+      dead(
+        node.path,
+        boundFailure(
+          'max_depth_exceeded',
+          `the path is deeper than ${this.#limits.maxDepth} superiors`,
+        ),
+      );
+      return;
+    }
+    hints.forEach((hint, index) => {
+      const order = [...node.order, index];
+      if (index >= this.#limits.maxAuthorityHints) {
+        dead(
+          [...node.path, hint],
+          boundFailure(
+            'authority_hints_exceeded',
+            `only the first ${this.#limits.maxAuthorityHints} authority_hints of ${node.entity} are followed`,
+          ),
+        );
+        return;
+      }
+      // §10.1, §17.1: a hint that would close a loop MUST NOT be used.
+      if (node.path.includes(hint)) {
+        dead(
+          [...node.path, hint],
+          boundFailure('loop_detected', `${hint} is already on this path`),
+        );
+        return;
+      }
+      follow(node, hint, order);
+    });
+  }
+
+  /** What the ended fetch of `hint`'s configuration means for the path through `node`. */
+  #reach(
+    node: PathNode,
+    hint: string,
+    order: readonly number[],
+    settled: Settled,
+    out: {
+      links: (link: Link) => void;
+      frontier: (next: PathNode) => void;
+      dead: (entry: { node: PathNode; branch: DeadBranch }) => void;
+    },
+  ): void {
+    const branch = [...node.path, hint];
+    if (!settled.ok) {
+      // Chain positions: an anchor's configuration right above `node` is ES[path.length + 1].
+      const failure = this.#isAnchor(hint)
+        ? settled.error.withLocation({ statementIndex: node.path.length + 1 })
+        : settled.error;
+      out.dead({ node, branch: { path: branch, failure: failure.toDetail() } });
+      return;
+    }
+    if (++this.#nodes > this.#limits.maxFetches * 4) {
+      out.dead({
+        node,
+        branch: {
+          path: branch,
+          failure: boundFailure(
+            'fetch_limit_exceeded',
+            'too many branches to explore in one resolution',
+          ),
+        },
+      });
+      return;
+    }
+    out.links({ node, superior: hint, configuration: settled.statement, order });
+    // §10.1: a branch stops at a requested Trust Anchor; its configuration ends the chain.
+    if (!this.#isAnchor(hint)) {
+      out.frontier({
+        entity: hint,
+        configuration: settled.statement,
+        path: branch,
+        order,
+        parent: node,
+      });
+    }
   }
 }
 
@@ -472,22 +647,28 @@ class Discovery {
  */
 export function startDiscovery(query: ResolutionQuery, options: DiscoveryOptions): DiscoveryRun {
   const discovery = new Discovery(query, options);
-  const subject = discovery.configuration(query.subject);
   // Every chain ends with a requested anchor's configuration, and its fetch endpoint is needed for
   // the last Subordinate Statement: fetching it alongside the subject's saves one sequential
-  // round trip per resolution (d + 1 instead of d + 2 for d superiors). Failures surface, and are
-  // traced, when a branch reaches the anchor.
-  for (const anchor of query.trustAnchors) {
-    if (anchor !== query.subject) discovery.configuration(anchor).catch(() => undefined);
-  }
-  const result = collect(discovery, query, subject);
+  // round trip per resolution (d + 1 instead of d + 2 for d superiors).
+  const first = discovery.wave([
+    discovery.configurationTask(query.subject, 0, []),
+    ...query.trustAnchors
+      .filter((anchor) => anchor !== query.subject)
+      .map((anchor, index) => discovery.configurationTask(anchor, 0, [index])),
+  ]);
+  const subject = first.then(() => {
+    const settled = discovery.configuration(query.subject);
+    if (settled === undefined || !settled.ok) throw settled?.error;
+    return settled.statement;
+  });
+  subject.catch(() => undefined);
   return {
     subjectConfiguration: subject.then(
       (configuration) =>
         configuration.kind === 'entity_configuration' ? configuration : undefined,
       () => undefined,
     ),
-    result,
+    result: collect(discovery, query, subject),
   };
 }
 
@@ -522,29 +703,13 @@ async function collect(
   }
   const limits = discovery.limits;
   const candidates: CandidateChain[] = [];
-  const deadBranches: DeadBranch[] = [];
   // §4: a subject that is itself a requested Trust Anchor has a one-element chain.
   if (query.trustAnchors.includes(query.subject)) {
     candidates.push({ path: [query.subject], statements: [subjectConfiguration] });
   }
-  if ((subjectConfiguration.claims.authority_hints ?? []).length > 0) {
-    const result = await discovery.suffixesAbove(subjectConfiguration, []);
-    for (const suffix of result.suffixes) {
-      candidates.push({
-        path: [query.subject, ...suffix.path],
-        statements: [subjectConfiguration, ...suffix.statements],
-      });
-    }
-    deadBranches.push(...result.dead);
-  } else if (candidates.length === 0) {
-    deadBranches.push({
-      path: [query.subject],
-      failure: boundFailure(
-        'no_path_to_trust_anchor',
-        `${query.subject} has no authority_hints and is not a requested Trust Anchor`,
-      ),
-    });
-  }
+  const explored = await discovery.explore(subjectConfiguration);
+  candidates.push(...explored.candidates);
+  const deadBranches = explored.dead;
   // Candidates come in the order of preference of select-chain.ts (the requested anchors' order
   // breaks ties), so a cap drops the least preferred ones, never the chain that would be chosen.
   candidates.sort((a, b) =>
@@ -568,7 +733,7 @@ async function collect(
     subjectConfiguration,
     candidates,
     deadBranches,
-    configurations: discovery.decodedConfigurations,
+    configurations: discovery.configurations(),
     ...discovery.finish(),
   };
 }

@@ -231,6 +231,15 @@ function failureOf(
   if (metadata !== undefined) return metadata;
   const first = failures[0];
   if (first !== undefined) return first;
+  // No chain was seen whole because the fetch budget ran out (§18.1): that is a limit of this
+  // resolver, not a verdict on the federation, so it is not reported as an invalid chain.
+  const cut = dead.find((branch) => branch.failure.reason === 'fetch_limit_exceeded');
+  if (cut !== undefined) {
+    return new TemporarilyUnavailableError(
+      `no trust chain from ${subject} was complete when the resolution reached its fetch limit (${cut.failure.message})`,
+      { reason: 'fetch_limit_exceeded', section: '§18.1' },
+    );
+  }
   // §10.5: when time ran out or a superior could not be reached, a retry may succeed.
   const transient = dead.find((branch) => branch.failure.code === 'temporarily_unavailable');
   if (context.signal?.aborted === true || transient !== undefined) {
@@ -243,6 +252,9 @@ function failureOf(
         reason: aborted ? 'deadline_exceeded' : (transient?.failure.reason ?? 'upstream_timeout'),
         section: '§10.5',
         ...(transient?.failure.url === undefined ? {} : { url: transient.failure.url }),
+        ...(transient?.failure.retryAfter === undefined
+          ? {}
+          : { retryAfter: transient.failure.retryAfter }),
       },
     );
   }

@@ -2,7 +2,13 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger, MetricsExporter } from '../engine/ports.js';
-import { errorBoundary, requestLogging } from './middleware.js';
+import {
+  clientIdentity,
+  errorBoundary,
+  requestLimits,
+  requestLogging,
+  responseHygiene,
+} from './middleware.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { federationRoutes } from './routes/federation-routes.js';
@@ -13,6 +19,12 @@ import type { RouteDependencies } from './routes/routes.js';
 export interface AppDependencies extends RouteDependencies {
   readonly metrics: MetricsExporter;
   readonly logger: Logger;
+  /** Proxies whose X-Forwarded-For names the client. */
+  readonly trustedProxies?: readonly string[];
+  /** When set, /metrics requires it as a bearer token. */
+  readonly metricsToken?: string | undefined;
+  /** Whether the service is shutting down (answers then close their connection). */
+  readonly lifecycle?: { readonly closing: boolean };
 }
 
 /** Builds the Koa application. */
@@ -26,7 +38,10 @@ export function createApp(deps: AppDependencies): Koa {
   discoveryRoutes(router, deps);
   opsRoutes(router, deps);
   app.use(requestLogging(deps.logger));
+  app.use(responseHygiene(deps.lifecycle ?? { closing: false }));
   app.use(errorBoundary(deps.logger));
+  app.use(requestLimits);
+  app.use(clientIdentity(deps.trustedProxies ?? []));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

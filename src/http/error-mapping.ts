@@ -27,6 +27,10 @@ export const STATUS_BY_CODE: Readonly<Record<FederationErrorCode, number>> = {
 export const STATUS_BY_REASON: Readonly<Partial<Record<FailureReason, number>>> = {
   endpoint_not_found: 404,
   method_not_allowed: 405,
+  body_too_large: 413,
+  uri_too_long: 414,
+  rate_limited: 429,
+  headers_too_large: 431,
   method_not_implemented: 501,
 };
 

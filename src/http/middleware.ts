@@ -1,9 +1,28 @@
-/** Koa middleware: request ids and logging, the error boundary, and JSON answers for routing. */
+/**
+ * Koa middleware: request ids and logging, the error boundary with JSON answers for routing,
+ * response hygiene (security headers, caching on every answer), bounds on what a request may
+ * carry, and who the client is.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import type { Caller } from '../engine/admission.js';
 import type { Logger } from '../engine/ports.js';
 import { FederationError, InvalidRequestError } from '../federation/errors.js';
+import { clientAddress } from './client-address.js';
 import { RETRY_AFTER_SECONDS, toErrorResponse } from './error-mapping.js';
+
+/** Longest request target (path and query) accepted, in characters. */
+export const MAX_URL_LENGTH = 8192;
+
+/** Largest request body accepted; no endpoint reads one (§8.3.1: GET with query parameters). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Headers on every answer: nothing here is HTML, nothing may be sniffed, framed or referred. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+};
 
 /** Gives every request an id (echoed in `X-Request-Id`) and logs its completion at debug. */
 export function requestLogging(logger: Logger) {
@@ -48,7 +67,13 @@ function answerError(ctx: Context, error: unknown, logger: Logger): void {
   ctx.status = status;
   ctx.body = body;
   ctx.set('Cache-Control', 'no-store');
-  if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (status === 503 || status === 429) {
+    const retryAfter = error instanceof FederationError ? error.location.retryAfter : undefined;
+    ctx.set('Retry-After', String(retryAfter ?? RETRY_AFTER_SECONDS));
+  }
+  if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+  // A request whose body was not read leaves the connection in an unknown state.
+  if (status === 413) ctx.set('Connection', 'close');
 }
 
 /**
@@ -84,4 +109,64 @@ export function errorBoundary(logger: Logger) {
       );
     }
   };
+}
+
+/**
+ * Response hygiene: the security headers on every answer, `Cache-Control: no-store` on any answer
+ * that set no caching of its own, and `Connection: close` once the service is shutting down.
+ */
+export function responseHygiene(lifecycle: { readonly closing: boolean }) {
+  return async function hygiene(ctx: Context, next: Next): Promise<void> {
+    ctx.set(SECURITY_HEADERS);
+    try {
+      await next();
+    } finally {
+      if (ctx.response.get('Cache-Control') === '') ctx.set('Cache-Control', 'no-store');
+      if (lifecycle.closing) ctx.set('Connection', 'close');
+    }
+  };
+}
+
+/** Bounds on a request before any routing: the length of its target, and no body to speak of. */
+export async function requestLimits(ctx: Context, next: Next): Promise<void> {
+  if (ctx.originalUrl.length > MAX_URL_LENGTH) {
+    throw new InvalidRequestError(
+      `the request target is ${ctx.originalUrl.length} characters, over the limit of ${MAX_URL_LENGTH}`,
+      { reason: 'uri_too_long', section: '§8.3.1' },
+    );
+  }
+  const length = Number(ctx.get('Content-Length') || '0');
+  if (!Number.isFinite(length) || length > MAX_BODY_BYTES || ctx.get('Transfer-Encoding') !== '') {
+    throw new InvalidRequestError(
+      `request bodies over ${MAX_BODY_BYTES} bytes, or of unknown length, are not accepted`,
+      { reason: 'body_too_large' },
+    );
+  }
+  await next();
+}
+
+/** Records who the client is (its address, after trusted proxies) for per-client budgets. */
+export function clientIdentity(trustedProxies: readonly string[]) {
+  const trusted = new Set(trustedProxies);
+  return async function identify(ctx: Context, next: Next): Promise<void> {
+    const caller: Caller = {
+      client: clientAddress(
+        ctx.req.socket.remoteAddress,
+        ctx.req.headers['x-forwarded-for'],
+        trusted,
+      ),
+    };
+    ctx.state['caller'] = caller;
+    await next();
+  };
+}
+
+/** The caller of a request, as {@link clientIdentity} recorded it. */
+export function callerOf(ctx: Context): Caller {
+  const caller: unknown = ctx.state['caller'];
+  if (typeof caller === 'object' && caller !== null && 'client' in caller) {
+    const { client } = caller;
+    if (typeof client === 'string') return { client };
+  }
+  return { client: 'unknown' };
 }

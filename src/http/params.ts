@@ -9,7 +9,6 @@ import type { ResolutionQuery } from '../federation/types.js';
 
 /** Bounds on what one request may ask for. */
 export const PARAMETER_LIMITS = {
-  maxQueryLength: 8192,
   maxTrustAnchors: 16,
   maxEntityTypes: 16,
 } as const;
@@ -33,9 +32,6 @@ export function parseResolutionQuery(
   query: string,
   options: { readonly allowHttp: boolean },
 ): ResolutionQuery & { readonly entityTypes: readonly string[] } {
-  if (query.length > PARAMETER_LIMITS.maxQueryLength) {
-    throw invalid('the query string is too long', 'too_many_parameters', 'query');
-  }
   const params = new URLSearchParams(query);
   const subjects = params.getAll('sub');
   if (subjects.length === 0)

@@ -53,7 +53,14 @@ export class Metrics implements EngineMetrics, MetricsExporter {
     labelNames: ['cache'] as const,
     registers: [this.registry],
   });
-  readonly #sizes = new Map<CacheName, () => number>();
+  /** Circuit changes of upstream origins, by the state entered. */
+  readonly circuitChanges = new Counter({
+    name: 'resolver_upstream_circuit_changes_total',
+    help: 'Upstream origin circuits that opened, went half-open or closed',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly #sizes = new Map<CacheName, { entries: () => number; bytes?: () => number }>();
 
   constructor() {
     const sizes = this.#sizes;
@@ -63,7 +70,18 @@ export class Metrics implements EngineMetrics, MetricsExporter {
       labelNames: ['cache'] as const,
       registers: [this.registry],
       collect() {
-        for (const [cache, size] of sizes) this.set({ cache }, size());
+        for (const [cache, size] of sizes) this.set({ cache }, size.entries());
+      },
+    });
+    new Gauge({
+      name: 'resolver_cache_bytes',
+      help: 'Bytes held as charged against CACHE_MAX_BYTES, by cache',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [cache, size] of sizes) {
+          if (size.bytes !== undefined) this.set({ cache }, size.bytes());
+        }
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -85,9 +103,14 @@ export class Metrics implements EngineMetrics, MetricsExporter {
     if (seconds !== undefined) this.resolutionSeconds.observe({ outcome }, seconds);
   }
 
-  /** Reports the size of a cache at every scrape. */
-  trackCacheSize(cache: CacheName, size: () => number): void {
-    this.#sizes.set(cache, size);
+  /** Reports the size of a cache (entries, and bytes when bounded) at every scrape. */
+  trackCacheSize(cache: CacheName, entries: () => number, bytes?: () => number): void {
+    this.#sizes.set(cache, bytes === undefined ? { entries } : { entries, bytes });
+  }
+
+  /** Counts an upstream origin's circuit entering `state`. */
+  circuitChange(state: string): void {
+    this.circuitChanges.inc({ state });
   }
 
   /** Counts one lookup in `cache`. */

@@ -137,10 +137,15 @@ describe('deadline', () => {
 });
 
 describe('bounds', () => {
-  it('MAX_FETCHES_PER_RESOLUTION ends the resolution with fetch_limit_exceeded', async () => {
+  it('§18.1: MAX_FETCHES_PER_RESOLUTION ends the resolution with fetch_limit_exceeded, a 503 that says so (no chain was seen whole)', async () => {
     const h = await startHarness(threeLevel(), ['ta'], { MAX_FETCHES_PER_RESOLUTION: '3' });
     try {
-      assert.equal((await h.get('/resolve', h.query('op'))).status, 400);
+      const response = await h.get('/resolve', h.query('op'));
+      assert.equal(response.status, 503);
+      assert.ok(response.headers.get('retry-after') !== null);
+      const body = (await response.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.match(body.error_description, /fetch limit/);
       const explain = (await (await h.get('/api/v1/explain', h.query('op'))).json()) as {
         branches: Array<{ failure?: { reason: string } }>;
       };

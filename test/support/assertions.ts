@@ -11,6 +11,8 @@ export interface ExpectedFailure {
   readonly code: FederationErrorCode;
   readonly reason?: FailureReason;
   readonly statementIndex?: number;
+  /** The upstream HTTP status in the error's location. */
+  readonly status?: number;
 }
 
 function check(error: unknown, expected: ExpectedFailure): true {
@@ -25,6 +27,7 @@ function check(error: unknown, expected: ExpectedFailure): true {
       `statement index (${error.message})`,
     );
   }
+  if (expected.status !== undefined) assert.equal(error.location.status, expected.status);
   assert.equal(error.name, error.constructor.name);
   return true;
 }
@@ -40,4 +43,20 @@ export async function assertRejects(
   expected: ExpectedFailure,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => check(error, expected));
+}
+
+/** Awaits a rejection, checks it is the expected federation error, and returns it. */
+export async function expectFailure(
+  promise: Promise<unknown>,
+  expected: ExpectedFailure,
+): Promise<FederationError> {
+  let error: unknown;
+  try {
+    await promise;
+  } catch (caught) {
+    error = caught;
+  }
+  check(error, expected);
+  assert.ok(error instanceof FederationError);
+  return error;
 }

@@ -3,6 +3,7 @@
  * clock the test moves: no socket, no container. Unit tests of the engine's use cases use it.
  */
 import {
+  Admission,
   CachingStatementSource,
   ResolutionService,
   ResolverEngine,
@@ -69,6 +70,9 @@ export class TestAnchors implements TrustAnchorSource {
 /** Settings of {@link createTestEngine}. */
 export interface TestEngineOptions extends Partial<ResolutionServiceOptions> {
   readonly clock?: TestClock;
+  readonly maxConcurrentResolutions?: number;
+  readonly clientColdRate?: number;
+  readonly clientColdBurst?: number;
   readonly statusCheck?: StatusCheckMode;
   readonly statusCacheSeconds?: number;
   readonly maxTrustMarks?: number;
@@ -92,6 +96,7 @@ export async function createTestEngine(
     options: {
       maxTtlSeconds: 3600,
       negativeTtlSeconds: options.negativeStatementTtlSeconds ?? 5,
+      transientTtlSeconds: 2,
     },
   });
   const resolver = new TrustChainResolver({
@@ -120,10 +125,20 @@ export async function createTestEngine(
     statements,
     trustMarks,
     clock,
+    admission: new Admission(
+      {
+        clientRate: options.clientColdRate ?? 0,
+        clientBurst: options.clientColdBurst ?? 20,
+        slots: options.maxConcurrentResolutions ?? 10,
+        maxWaitMs: 200,
+        maxWaiting: 40,
+      },
+      clock,
+    ),
     options: {
       resolutionTimeoutMs: options.resolutionTimeoutMs ?? 5000,
-      maxConcurrentResolutions: options.maxConcurrentResolutions ?? 10,
       negativeTtlSeconds: options.negativeTtlSeconds ?? 5,
+      transientTtlSeconds: options.transientTtlSeconds ?? 2,
       refreshAheadSeconds: options.refreshAheadSeconds ?? 60,
     },
   });

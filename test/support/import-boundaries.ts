@@ -64,7 +64,7 @@ export const RULES: Readonly<Record<Floor, Rule>> = {
   cli: { floors: ['cli', 'engine', 'federation'], packages: ['*'], forbiddenPackages: ['koa'] },
   // Helpers for other software depend on nothing of the server.
   clients: { floors: ['clients'], packages: ['*'], forbiddenPackages: ADAPTER_PACKAGES },
-  config: { floors: ['config', 'engine', 'federation'], packages: [] },
+  config: { floors: ['config', 'engine', 'federation'], packages: ['node:net'] },
   // The loopback federation is built on the core's vocabulary only.
   testbed: {
     floors: ['testbed', 'federation'],

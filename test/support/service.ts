@@ -58,6 +58,10 @@ export async function startTestResolver(
       ALLOW_INSECURE_HTTP: 'true',
       ALLOW_PRIVATE_NETWORK: 'true',
       LOG_LEVEL: 'silent',
+      // A testbed serves every entity from one origin and every test request comes from one
+      // address: the per-client budget and the per-origin circuit are tested on their own.
+      CLIENT_COLD_RATE: '0',
+      CIRCUIT_BREAKER_FAILURES: '0',
       ...env,
     });
     const service = await startServer(config, { logger: pino({ level: 'silent' }) });

@@ -1,6 +1,7 @@
 /** The JSON API for applications and the diagnostics that explain a resolution. */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { callerOf } from '../middleware.js';
 import { parseResolutionQuery, parseTrustMarkTypes } from '../params.js';
 import type { RouteDependencies } from './routes.js';
 
@@ -9,13 +10,17 @@ export function apiRoutes(router: Router, deps: RouteDependencies): void {
   router.get('/api/v1/resolve', async function resolveJson(ctx: Context) {
     const query = parseResolutionQuery(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
     // The JSON API can filter subjects: each requested type must be held as a verified mark.
-    ctx.body = await deps.engine.resolution(query, parseTrustMarkTypes(ctx.querystring));
+    ctx.body = await deps.engine.resolution(
+      query,
+      parseTrustMarkTypes(ctx.querystring),
+      callerOf(ctx),
+    );
     ctx.set('Cache-Control', 'no-store');
   });
 
   router.get('/api/v1/explain', async function explain(ctx: Context) {
     const query = parseResolutionQuery(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
-    ctx.body = await deps.engine.explain(query);
+    ctx.body = await deps.engine.explain(query, callerOf(ctx));
     ctx.set('Cache-Control', 'no-store');
   });
 }

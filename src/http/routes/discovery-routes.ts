@@ -5,6 +5,7 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { callerOf } from '../middleware.js';
 import { parseResolutionQuery } from '../params.js';
 import { maxAge, type RouteDependencies } from './routes.js';
 
@@ -21,7 +22,7 @@ export function discoveryRoutes(router: Router, deps: RouteDependencies): void {
   for (const [path, entityType] of DOCUMENTS) {
     router.get(path, async function discoveryDocument(ctx: Context) {
       const query = parseResolutionQuery(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
-      const document = await deps.engine.entityTypeMetadata(query, entityType);
+      const document = await deps.engine.entityTypeMetadata(query, entityType, callerOf(ctx));
       ctx.body = document.value;
       const age = maxAge(document.exp, deps.clock.now(), MAX_DOCUMENT_AGE_SECONDS);
       ctx.set('Cache-Control', `public, max-age=${age}`);

@@ -2,6 +2,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { MEDIA_TYPES, WELL_KNOWN_FEDERATION_PATH } from '../../federation/constants.js';
+import { callerOf } from '../middleware.js';
 import { parseResolutionQuery } from '../params.js';
 import { maxAge, type RouteDependencies } from './routes.js';
 
@@ -18,7 +19,7 @@ export function federationRoutes(router: Router, deps: RouteDependencies): void 
 
   router.get('/resolve', async function resolve(ctx: Context) {
     const query = parseResolutionQuery(ctx.querystring, { allowHttp: deps.allowInsecureHttp });
-    const response = await deps.engine.resolveResponse(query);
+    const response = await deps.engine.resolveResponse(query, callerOf(ctx));
     ctx.body = response.value;
     ctx.set('Content-Type', MEDIA_TYPES.resolveResponse);
     const age = maxAge(response.exp, deps.clock.now(), MAX_RESPONSE_AGE_SECONDS);

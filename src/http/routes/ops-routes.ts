@@ -1,13 +1,26 @@
 /** Operational endpoints: liveness, readiness (trust anchors loaded) and Prometheus metrics. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { MetricsExporter } from '../../engine/ports.js';
 import type { ResolverEngine } from '../../engine/resolver-engine.js';
+import { InvalidClientError } from '../../federation/errors.js';
 
-/** Registers /healthz, /readyz and /metrics. */
+/** True when `header` is `Bearer <token>` (compared in constant time). */
+function bearerMatches(header: string, token: string): boolean {
+  const hash = (value: string) => createHash('sha256').update(value).digest();
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? '';
+  return timingSafeEqual(hash(given), hash(token)) && given.length > 0;
+}
+
+/** Registers /healthz, /readyz and /metrics (behind a bearer token when one is configured). */
 export function opsRoutes(
   router: Router,
-  deps: { readonly engine: ResolverEngine; readonly metrics: MetricsExporter },
+  deps: {
+    readonly engine: ResolverEngine;
+    readonly metrics: MetricsExporter;
+    readonly metricsToken?: string | undefined;
+  },
 ): void {
   router.get('/healthz', function healthz(ctx: Context) {
     ctx.body = { status: 'ok' };
@@ -25,6 +38,12 @@ export function opsRoutes(
   });
 
   router.get('/metrics', async function metrics(ctx: Context) {
+    const token = deps.metricsToken;
+    if (token !== undefined && !bearerMatches(ctx.get('Authorization'), token)) {
+      throw new InvalidClientError('/metrics needs the bearer token configured in METRICS_TOKEN', {
+        reason: 'unauthorized',
+      });
+    }
     ctx.body = await deps.metrics.render();
     ctx.set('Content-Type', deps.metrics.contentType);
     ctx.set('Cache-Control', 'no-store');

@@ -13,15 +13,36 @@ import {
   type VerificationKey,
 } from '../../federation/verification-key.js';
 
+/**
+ * Bytes an imported key is charged: its public material as JSON, twice over (the key object and
+ * the identity it is kept under), plus the fixed cost of a key object.
+ */
+function keySize(id: string): number {
+  return 2 * id.length + 2048;
+}
+
 /** A bounded {@link KeyImportCache} in this process's memory. */
 export class MemoryKeyImportCache implements KeyImportCache {
   readonly #keys: LRUCache<string, VerificationKey>;
   readonly #imports = new Coalescer<VerificationKey>();
   #importCount = 0;
 
-  /** @param maxEntries most keys kept; the least recently used is dropped first. */
-  constructor(maxEntries = 1000) {
-    this.#keys = new LRUCache({ max: maxEntries });
+  /**
+   * @param maxEntries most keys kept; the least recently used is dropped first.
+   * @param maxBytes most bytes kept, as charged per key.
+   */
+  constructor(maxEntries = 1000, maxBytes?: number) {
+    this.#keys = new LRUCache<string, VerificationKey>({
+      max: maxEntries,
+      ...(maxBytes === undefined
+        ? {}
+        : { maxSize: maxBytes, sizeCalculation: (_key, id) => keySize(id) }),
+    });
+  }
+
+  /** Bytes held, as charged (0 without a byte bound). */
+  get bytes(): number {
+    return this.#keys.calculatedSize;
   }
 
   /** Keys actually imported since creation (a miss each). */

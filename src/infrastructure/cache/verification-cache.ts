@@ -8,9 +8,23 @@ export class MemoryVerificationCache implements VerificationCache {
   readonly #entries: LRUCache<string, true>;
   readonly #onLookup: ((hit: boolean) => void) | undefined;
 
-  constructor(maxEntries: number, onLookup?: (hit: boolean) => void) {
-    this.#entries = new LRUCache({ max: maxEntries });
+  /**
+   * @param maxEntries most results kept.
+   * @param maxBytes most bytes kept, each result charged for its key (hash and key identity).
+   */
+  constructor(maxEntries: number, onLookup?: (hit: boolean) => void, maxBytes?: number) {
+    this.#entries = new LRUCache<string, true>({
+      max: maxEntries,
+      ...(maxBytes === undefined
+        ? {}
+        : { maxSize: maxBytes, sizeCalculation: (_value, key) => 2 * key.length + 96 }),
+    });
     this.#onLookup = onLookup;
+  }
+
+  /** Bytes held, as charged (0 without a byte bound). */
+  get bytes(): number {
+    return this.#entries.calculatedSize;
   }
 
   /** Entries held. */

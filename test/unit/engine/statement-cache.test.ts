@@ -35,6 +35,7 @@ async function setup(
     options: {
       maxTtlSeconds: options.maxTtlSeconds ?? 3600,
       negativeTtlSeconds: options.negativeTtlSeconds ?? 10,
+      transientTtlSeconds: 2,
     },
   });
   return { federation, clock, source, id: federation.entityId('leaf') };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { expectFailure } from '../../../support/assertions.js';
 import { getEventListeners } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -45,31 +46,6 @@ function fetcher(overrides: Partial<HttpFetcherOptions> = {}): HttpFetcher {
 after(() => {
   for (const f of fetchers) f.close();
 });
-
-interface Expected {
-  readonly code: FederationErrorCode;
-  readonly reason: FailureReason;
-  readonly status?: number;
-}
-
-/** Awaits a rejection and checks it is the expected federation error; returns it. */
-async function expectFailure(
-  promise: Promise<unknown>,
-  expected: Expected,
-): Promise<FederationError> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (caught) {
-    error = caught;
-  }
-  assert.ok(error instanceof FederationError, `expected a FederationError, got ${String(error)}`);
-  assert.equal(error.code, expected.code, `code (${error.message})`);
-  assert.equal(error.reason, expected.reason, `reason (${error.message})`);
-  assert.equal(error.name, error.constructor.name);
-  if (expected.status !== undefined) assert.equal(error.location.status, expected.status);
-  return error;
-}
 
 /** Milliseconds taken by `promise` to settle, whatever the outcome. */
 async function timed(promise: Promise<unknown>): Promise<number> {
@@ -772,7 +748,7 @@ describe('HttpFetcher: connections', () => {
       res.on('close', () => clearTimeout(timer));
     });
     try {
-      // With one socket per origin the second request waits in the agent's queue.
+      // With one request per origin in flight the second waits in the fetcher's queue.
       const f = fetcher({ timeoutMs: 10_000, maxSockets: 1 });
       const connected = f.get(server.url('/slow'), GET_EC);
       const queued = f.get(server.url('/queued'), GET_EC);
@@ -808,6 +784,13 @@ describe('HttpFetcher: options', () => {
     ['a negative maxResponseBytes', { maxResponseBytes: -1 }],
     ['a NaN maxResponseBytes', { maxResponseBytes: Number.NaN }],
     ['a zero maxSockets', { maxSockets: 0 }],
+    ['a zero queueTimeoutMs', { queueTimeoutMs: 0 }],
+    ['a fractional queueTimeoutMs', { queueTimeoutMs: 1.5 }],
+    ['a negative maxQueuedPerOrigin', { maxQueuedPerOrigin: -1 }],
+    ['a NaN maxQueuedPerOrigin', { maxQueuedPerOrigin: Number.NaN }],
+    ['a zero breaker.failureThreshold', { breaker: { failureThreshold: 0 } }],
+    ['a non-finite breaker.openMs', { breaker: { openMs: Number.POSITIVE_INFINITY } }],
+    ['a fractional breaker.openMs', { breaker: { openMs: 0.5 } }],
   ];
   for (const [what, overrides] of invalid) {
     it(`refuses ${what} at construction: configuration_invalid`, () => {
