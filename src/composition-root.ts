@@ -316,19 +316,20 @@ export async function buildContainer(
   );
   container.register(
     TOKENS.Admission,
-    singleton(
-      (c) =>
-        new Admission(
-          {
-            clientRate: config.clientColdRate,
-            clientBurst: config.clientColdBurst,
-            slots: config.maxConcurrentResolutions,
-            maxWaitMs: config.resolutionQueueTimeoutMs,
-            maxWaiting: config.maxConcurrentResolutions * 4,
-          },
-          c.resolve(TOKENS.Clock),
-        ),
-    ),
+    singleton((c) => {
+      const admission = new Admission(
+        {
+          clientRate: config.clientColdRate,
+          clientBurst: config.clientColdBurst,
+          slots: config.maxConcurrentResolutions,
+          maxWaitMs: config.resolutionQueueTimeoutMs,
+          maxWaiting: config.maxConcurrentResolutions * 4,
+        },
+        c.resolve(TOKENS.Clock),
+      );
+      metrics.trackSlots(() => admission);
+      return admission;
+    }),
   );
   container.register(
     TOKENS.ResolutionService,

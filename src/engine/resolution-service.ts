@@ -25,7 +25,7 @@ import type {
 import { INTERNAL_CALLER, type Admission, type Caller } from './admission.js';
 import { Coalescer } from './coalescer.js';
 import type { CacheTier, EngineMetrics, Logger, TrustAnchorSource } from './ports.js';
-import { resolutionKey, resolvedEntrySize } from './query.js';
+import { resolutionKey, resolvedEntrySize, retainedChain } from './query.js';
 import type { CachingStatementSource } from './statement-cache.js';
 import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
 
@@ -178,7 +178,7 @@ export class ResolutionService {
   ): Promise<ExplainedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
     // An explanation always resolves afresh, so it is always charged.
-    this.#deps.admission.charge(caller);
+    this.#charge(caller);
     const outcome = await this.#withSlot(caller, () =>
       this.#run(query.subject, anchors, {
         exhaustive: true,
@@ -214,7 +214,7 @@ export class ResolutionService {
     }
     metrics?.cacheLookup('resolutions', false);
     // Joining a resolution already running costs no upstream work, so it is not charged.
-    if (!this.#inFlight.has(key)) this.#deps.admission.charge(caller);
+    if (!this.#inFlight.has(key)) this.#charge(caller);
     return {
       entry: await this.#resolveShared(key, subject, anchors, {
         refresh: false,
@@ -314,6 +314,16 @@ export class ResolutionService {
     });
   }
 
+  /** Charges a new resolution to `caller`'s budget; a refusal is counted as `rate_limited`. */
+  #charge(caller: Caller): void {
+    try {
+      this.#deps.admission.charge(caller);
+    } catch (error) {
+      this.#deps.metrics?.resolution('rate_limited');
+      throw error;
+    }
+  }
+
   /** Runs `work` in a fair share of the cold-resolution slots. */
   async #withSlot(
     caller: Caller,
@@ -382,7 +392,7 @@ export class ResolutionService {
     const entry: ResolutionEntry = {
       id: (++entryCounter).toString(36),
       result: outcome.ok
-        ? { ok: true, chain: outcome.chain }
+        ? { ok: true, chain: retainedChain(outcome.chain) }
         : { ok: false, failure: outcome.error.toDetail() },
       resolvedAt: now,
       expiresAt,

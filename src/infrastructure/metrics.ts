@@ -61,6 +61,7 @@ export class Metrics implements EngineMetrics, MetricsExporter {
     registers: [this.registry],
   });
   readonly #sizes = new Map<CacheName, { entries: () => number; bytes?: () => number }>();
+  #slots: (() => { readonly active: number; readonly waiting: number }) | undefined;
 
   constructor() {
     const sizes = this.#sizes;
@@ -84,7 +85,25 @@ export class Metrics implements EngineMetrics, MetricsExporter {
         }
       },
     });
+    const slots = () => this.#slots?.();
+    new Gauge({
+      name: 'resolver_resolution_slots',
+      help: 'Cold resolutions in progress (active) and waiting for a slot (waiting)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = slots();
+        if (now === undefined) return;
+        this.set({ state: 'active' }, now.active);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reports the resolution slots in use and the requests waiting for one at every scrape. */
+  trackSlots(slots: () => { readonly active: number; readonly waiting: number }): void {
+    this.#slots = slots;
   }
 
   /** The exposition format's media type. */
