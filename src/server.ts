@@ -36,60 +36,81 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
 /** How long a connection whose request could not be parsed may still send before it is cut. */
 const LINGER_MS = 1000;
 
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+};
+
+/** The §8.9 answer to a request the app never sees: status, headers and body. */
+function errorAnswer(
+  reason: FailureReason,
+  message: string,
+  statusOverride?: number,
+): { status: number; headers: Record<string, string>; body: string } {
+  const { status, body } = toErrorResponse(new InvalidRequestError(message, { reason }));
+  const json = JSON.stringify(body);
+  return {
+    status: statusOverride ?? status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(json)),
+      'Cache-Control': 'no-store',
+      Connection: 'close',
+      ...SECURITY_HEADERS,
+    },
+    body: json,
+  };
+}
+
 /**
- * Answers a request Node's parser refused (it never reaches the app) in the §8.9 JSON form, then
- * closes the connection. What the client still sends is read and dropped for a moment first, so
- * the close does not turn into a reset that loses the answer.
+ * Writes `answer` on a raw socket and closes it. What the client still sends is read and dropped
+ * for a moment first, so the close does not turn into a reset that loses the answer.
  */
+function answerOnSocket(socket: Socket, answer: ReturnType<typeof errorAnswer>): void {
+  const head = [
+    `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? 'Bad Request'}`,
+    ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`),
+  ].join('\r\n');
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(`${head}\r\n\r\n${answer.body}`);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** Answers a request Node's parser refused (it never reaches the app) in the §8.9 JSON form. */
 function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  let reason: FailureReason = 'request_malformed';
-  let status = 400;
-  let message = 'the request is not valid HTTP/1.1';
   if (error.code === 'HPE_HEADER_OVERFLOW') {
     // The request line alone over the target limit means a URI too long, otherwise headers.
     const raw = Buffer.isBuffer(error.rawPacket) ? error.rawPacket : Buffer.alloc(0);
     const lineEnd = raw.indexOf('\r\n');
     const targetTooLong = lineEnd === -1 || lineEnd > MAX_URL_LENGTH;
-    reason = targetTooLong ? 'uri_too_long' : 'headers_too_large';
-    status = targetTooLong ? 414 : 431;
-    message = targetTooLong
-      ? `the request target is over the limit of ${MAX_URL_LENGTH} characters`
-      : 'the request headers are too large';
-  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADER_TIMEOUT') {
-    status = 408;
-    message = 'the request did not arrive in time';
+    answerOnSocket(
+      socket,
+      targetTooLong
+        ? errorAnswer(
+            'uri_too_long',
+            `the request target is over the limit of ${MAX_URL_LENGTH} characters`,
+          )
+        : errorAnswer('headers_too_large', 'the request headers are too large'),
+    );
+    return;
   }
-  const { body } = toErrorResponse(new InvalidRequestError(message, { reason }));
-  const json = JSON.stringify(body);
-  const headers = {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(json)),
-    'Cache-Control': 'no-store',
-    Connection: 'close',
-    ...SECURITY_HEADERS,
-  };
-  const text =
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\n` +
-    Object.entries(headers)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join('') +
-    `\r\n${json}`;
-  socket.on('error', () => undefined);
-  socket.resume();
-  socket.end(text);
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADER_TIMEOUT';
+  answerOnSocket(
+    socket,
+    timedOut
+      ? errorAnswer('request_malformed', 'the request did not arrive in time', 408)
+      : errorAnswer('request_malformed', 'the request is not valid HTTP/1.1'),
+  );
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  414: 'URI Too Long',
-  431: 'Request Header Fields Too Large',
-};
 
 /** Builds the service for `config` and starts listening. */
 export async function startServer(
@@ -117,11 +138,28 @@ export async function startServer(
       requestTimeout: config.requestTimeoutMs,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      // A request without Host reaches the app, which answers it in the spec's JSON form.
+      requireHostHeader: false,
     },
     app.callback(),
   );
   server.maxConnections = config.maxConnections;
   server.on('clientError', answerClientError);
+  // Requests Node would otherwise answer bare, or drop: an Expect we do not meet, and CONNECT.
+  server.on('checkExpectation', (request, response) => {
+    const answer = errorAnswer(
+      'expectation_failed',
+      `the expectation ${JSON.stringify(request.headers.expect ?? '')} cannot be met`,
+    );
+    request.resume();
+    response.writeHead(answer.status, answer.headers).end(answer.body);
+  });
+  server.on('connect', (request, socket: Socket) =>
+    answerOnSocket(
+      socket,
+      errorAnswer('method_not_implemented', `${request.method ?? 'CONNECT'} is not served here`),
+    ),
+  );
   let inFlight = 0;
   let drained: (() => void) | undefined;
   server.on('request', (_request, response) => {

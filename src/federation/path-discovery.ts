@@ -569,18 +569,20 @@ class Discovery {
       );
       return;
     }
-    hints.forEach((hint, index) => {
+    const max = this.#limits.maxAuthorityHints;
+    const ignored = hints.slice(max);
+    if (ignored.length > 0) {
+      // One report for all of them: a configuration may list thousands (§18.1).
+      dead(
+        [...node.path, ignored[0] ?? ''],
+        boundFailure(
+          'authority_hints_exceeded',
+          `only the first ${max} authority_hints of ${node.entity} are followed; ${ignored.length} more are not`,
+        ),
+      );
+    }
+    hints.slice(0, max).forEach((hint, index) => {
       const order = [...node.order, index];
-      if (index >= this.#limits.maxAuthorityHints) {
-        dead(
-          [...node.path, hint],
-          boundFailure(
-            'authority_hints_exceeded',
-            `only the first ${this.#limits.maxAuthorityHints} authority_hints of ${node.entity} are followed`,
-          ),
-        );
-        return;
-      }
       // §10.1, §17.1: a hint that would close a loop MUST NOT be used.
       if (node.path.includes(hint)) {
         dead(
@@ -709,7 +711,11 @@ async function collect(
   }
   const explored = await discovery.explore(subjectConfiguration);
   candidates.push(...explored.candidates);
-  const deadBranches = explored.dead;
+  // Hints that were not followed say less than why the followed ones failed: they go last.
+  const deadBranches = [
+    ...explored.dead.filter((branch) => branch.failure.reason !== 'authority_hints_exceeded'),
+    ...explored.dead.filter((branch) => branch.failure.reason === 'authority_hints_exceeded'),
+  ];
   // Candidates come in the order of preference of select-chain.ts (the requested anchors' order
   // breaks ties), so a cap drops the least preferred ones, never the chain that would be chosen.
   candidates.sort((a, b) =>

@@ -72,8 +72,6 @@ function answerError(ctx: Context, error: unknown, logger: Logger): void {
     ctx.set('Retry-After', String(retryAfter ?? RETRY_AFTER_SECONDS));
   }
   if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
-  // A request whose body was not read leaves the connection in an unknown state.
-  if (status === 413) ctx.set('Connection', 'close');
 }
 
 /**
@@ -98,7 +96,8 @@ export function errorBoundary(logger: Logger) {
         logger,
       );
     } else if (ctx.status === 405 || ctx.status === 501) {
-      const allow = ctx.response.get('Allow');
+      const allow = headerText(ctx.response.get('Allow'));
+      if (allow === '') ctx.remove('Allow');
       answerError(
         ctx,
         new InvalidRequestError(
@@ -121,14 +120,31 @@ export function responseHygiene(lifecycle: { readonly closing: boolean }) {
     try {
       await next();
     } finally {
-      if (ctx.response.get('Cache-Control') === '') ctx.set('Cache-Control', 'no-store');
+      if (headerText(ctx.response.get('Cache-Control')) === '')
+        ctx.set('Cache-Control', 'no-store');
       if (lifecycle.closing) ctx.set('Connection', 'close');
     }
   };
 }
 
-/** Bounds on a request before any routing: the length of its target, and no body to speak of. */
+/** A header value as text (Koa gives `undefined` for a missing one). */
+function headerText(value: string | string[] | number | undefined): string {
+  if (value === undefined) return '';
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+/**
+ * Bounds on a request before any routing: a Host header (RFC 9112 §3.2), the length of its
+ * target, and no body to speak of. A refused body is read and dropped, not left unread: closing a
+ * connection with data still arriving would reset it and lose the answer (the request timeout
+ * bounds how long that reading may go on).
+ */
 export async function requestLimits(ctx: Context, next: Next): Promise<void> {
+  if (ctx.req.httpVersion === '1.1' && ctx.req.headers.host === undefined) {
+    throw new InvalidRequestError('an HTTP/1.1 request must carry a Host header', {
+      reason: 'request_malformed',
+    });
+  }
   if (ctx.originalUrl.length > MAX_URL_LENGTH) {
     throw new InvalidRequestError(
       `the request target is ${ctx.originalUrl.length} characters, over the limit of ${MAX_URL_LENGTH}`,
@@ -137,6 +153,7 @@ export async function requestLimits(ctx: Context, next: Next): Promise<void> {
   }
   const length = Number(ctx.get('Content-Length') || '0');
   if (!Number.isFinite(length) || length > MAX_BODY_BYTES || ctx.get('Transfer-Encoding') !== '') {
+    ctx.req.resume();
     throw new InvalidRequestError(
       `request bodies over ${MAX_BODY_BYTES} bytes, or of unknown length, are not accepted`,
       { reason: 'body_too_large' },
