@@ -7,68 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  startTestbed,
-  type Testbed,
-  type Topology,
-  type TopologyEntity,
-} from '../../src/testbed/index.js';
+import { startTestbed, type Topology } from '../../src/testbed/index.js';
 import { startTestResolver } from '../support/service.js';
+import { deadEndBesideValid, fanOut, shuffleDelays } from '../support/topologies.js';
 import { get, resolveQuery } from './support/client.js';
 
 const RUNS = 20;
 const MAX_FETCHES = 64;
-
-/** s → m0…m9 (10 hints); m0…m8 → 10 dead ends each; m9 → 9 dead ends, then ta. */
-function fanOut(): Topology {
-  const entities: TopologyEntity[] = [{ name: 'ta' }];
-  const middles: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    const hints: string[] = [];
-    for (let j = 0; j < (i === 9 ? 9 : 10); j++) {
-      entities.push({ name: `d${i}-${j}` });
-      hints.push(`d${i}-${j}`);
-    }
-    if (i === 9) hints.push('ta');
-    entities.push({ name: `m${i}`, authorityHints: hints });
-    middles.push(`m${i}`);
-  }
-  entities.push({ name: 's', authorityHints: middles });
-  return { entities };
-}
-
-/** s → [dead, a]; dead → 10 hints of 10 hints each; a → b → ta (three hops). */
-function deadEndBesideValid(): Topology {
-  const entities: TopologyEntity[] = [
-    { name: 'ta' },
-    { name: 'b', authorityHints: ['ta'] },
-    { name: 'a', authorityHints: ['b'] },
-  ];
-  const level: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    const leaves: string[] = [];
-    for (let j = 0; j < 10; j++) {
-      entities.push({ name: `x${i}-${j}` });
-      leaves.push(`x${i}-${j}`);
-    }
-    entities.push({ name: `w${i}`, authorityHints: leaves });
-    level.push(`w${i}`);
-  }
-  entities.push({ name: 'dead', authorityHints: level });
-  entities.push({ name: 's', authorityHints: ['dead', 'a'] });
-  return { entities };
-}
-
-/** Gives every statement of the federation a new random delay of 0–4 ms. */
-function shuffle(testbed: Testbed, topology: Topology): void {
-  const delay = () => ({ delayMs: Math.floor(Math.random() * 5) });
-  for (const entity of topology.entities) {
-    testbed.setFaults({ entity: entity.name }, delay());
-    for (const issuer of entity.authorityHints ?? []) {
-      testbed.setFaults({ issuer, subject: entity.name }, delay());
-    }
-  }
-}
 
 /** The chains of RUNS resolutions of `s`, each by a fresh resolver, with the fetches each cost. */
 async function resolveRepeatedly(topology: Topology): Promise<string[]> {
@@ -76,7 +21,7 @@ async function resolveRepeatedly(topology: Topology): Promise<string[]> {
   try {
     const chains: string[] = [];
     for (let run = 0; run < RUNS; run++) {
-      shuffle(testbed, topology);
+      shuffleDelays(testbed, topology);
       const resolver = await startTestResolver(testbed, ['ta'], {
         MAX_FETCHES_PER_RESOLUTION: String(MAX_FETCHES),
       });

@@ -1,5 +1,5 @@
 /** Small topologies for integration tests. */
-import type { Topology } from '../../src/testbed/index.js';
+import type { FederationControls, Topology, TopologyEntity } from '../../src/testbed/index.js';
 
 /** OP metadata whose `issuer` is the entity itself. */
 export const OP_METADATA = {
@@ -75,4 +75,58 @@ export function threeLevel(): Topology {
       },
     ],
   };
+}
+
+/** s → m0…m9 (10 hints); m0…m8 → 10 dead ends each; m9 → 9 dead ends, then ta. */
+export function fanOut(): Topology {
+  const entities: TopologyEntity[] = [{ name: 'ta' }];
+  const middles: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const hints: string[] = [];
+    for (let j = 0; j < (i === 9 ? 9 : 10); j++) {
+      entities.push({ name: `d${i}-${j}` });
+      hints.push(`d${i}-${j}`);
+    }
+    if (i === 9) hints.push('ta');
+    entities.push({ name: `m${i}`, authorityHints: hints });
+    middles.push(`m${i}`);
+  }
+  entities.push({ name: 's', authorityHints: middles });
+  return { entities };
+}
+
+/** s → [dead, a]; dead → 10 hints of 10 hints each; a → b → ta (three hops). */
+export function deadEndBesideValid(): Topology {
+  const entities: TopologyEntity[] = [
+    { name: 'ta' },
+    { name: 'b', authorityHints: ['ta'] },
+    { name: 'a', authorityHints: ['b'] },
+  ];
+  const level: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const leaves: string[] = [];
+    for (let j = 0; j < 10; j++) {
+      entities.push({ name: `x${i}-${j}` });
+      leaves.push(`x${i}-${j}`);
+    }
+    entities.push({ name: `w${i}`, authorityHints: leaves });
+    level.push(`w${i}`);
+  }
+  entities.push({ name: 'dead', authorityHints: level });
+  entities.push({ name: 's', authorityHints: ['dead', 'a'] });
+  return { entities };
+}
+
+/** Gives every statement of the federation another random delay of 0–4 ms. */
+export function shuffleDelays(
+  federation: Pick<FederationControls, 'setFaults'>,
+  topology: Topology,
+): void {
+  const delay = () => ({ delayMs: Math.floor(Math.random() * 5) });
+  for (const entity of topology.entities) {
+    federation.setFaults({ entity: entity.name }, delay());
+    for (const issuer of entity.authorityHints ?? []) {
+      federation.setFaults({ issuer, subject: entity.name }, delay());
+    }
+  }
 }

@@ -166,22 +166,26 @@ export interface RawOptions {
   readonly head?: boolean;
 }
 
+/** Opens a connection to `port` on 127.0.0.1, from `from` when given. */
+function open(port: number, from: string | undefined): Socket {
+  return connect({
+    host: '127.0.0.1',
+    port,
+    ...(from === undefined ? {} : { localAddress: from }),
+  });
+}
+
 /**
- * Opens a connection to `port` on 127.0.0.1, writes `head` (any bytes, valid HTTP or not), then
- * `body`, and reads until the server closes. The answer is parsed as an HTTP/1.1 response with a
- * Content-Length body; the first final (non-1xx) response counts.
+ * Reads the answer on `socket` until it is complete or the server closes (or `timeoutMs`), then
+ * destroys the socket. `send` writes the request once the socket is connected; it is told when
+ * the exchange has ended.
  */
-export function rawRequest(
-  port: number,
-  head: string | Buffer,
-  options: RawOptions = {},
+function exchange(
+  socket: Socket,
+  options: { readonly timeoutMs: number; readonly head?: boolean | undefined },
+  send: (ended: () => boolean) => void,
 ): Promise<RawExchange> {
   return new Promise<RawExchange>((resolve) => {
-    const socket: Socket = connect({
-      host: '127.0.0.1',
-      port,
-      ...(options.from === undefined ? {} : { localAddress: options.from }),
-    });
     const chunks: Buffer[] = [];
     let done = false;
     const finish = (ended: RawExchange['ended']): void => {
@@ -191,7 +195,7 @@ export function rawRequest(
       socket.destroy();
       resolve({ ...parseResponse(Buffer.concat(chunks).toString('latin1'), options.head), ended });
     };
-    const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 10_000);
+    const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       // A complete answer is enough; the server may keep the connection open.
@@ -202,13 +206,32 @@ export function rawRequest(
     socket.on('error', (error: NodeJS.ErrnoException) =>
       finish(error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : 'closed'),
     );
-    socket.on('connect', () => {
+    if (socket.connecting) socket.once('connect', () => send(() => done));
+    else send(() => done);
+  });
+}
+
+/**
+ * Opens a connection to `port` on 127.0.0.1, writes `head` (any bytes, valid HTTP or not), then
+ * `body`, and reads until the server closes. The answer is parsed as an HTTP/1.1 response with a
+ * Content-Length body; the first final (non-1xx) response counts.
+ */
+export function rawRequest(
+  port: number,
+  head: string | Buffer,
+  options: RawOptions = {},
+): Promise<RawExchange> {
+  const socket = open(port, options.from);
+  return exchange(
+    socket,
+    { timeoutMs: options.timeoutMs ?? 10_000, head: options.head },
+    (ended) => {
       socket.write(head);
       const body = options.body;
       if (body === undefined) return;
       let offset = 0;
       const pump = (): void => {
-        while (offset < body.length && !done) {
+        while (offset < body.length && !ended()) {
           const chunk = body.subarray(offset, offset + 64 * 1024);
           offset += chunk.length;
           if (!socket.write(chunk)) {
@@ -218,8 +241,8 @@ export function rawRequest(
         }
       };
       pump();
-    });
-  });
+    },
+  );
 }
 
 /** Parses the first final response of `text` (latin1); `head`: the answer to a HEAD. */
@@ -284,38 +307,17 @@ export async function rawBurst(
     heads.map(
       () =>
         new Promise<Socket>((resolve, reject) => {
-          const socket = connect({
-            host: '127.0.0.1',
-            port,
-            ...(options.from === undefined ? {} : { localAddress: options.from }),
-          });
+          const socket = open(port, options.from);
           socket.once('connect', () => resolve(socket));
           socket.once('error', reject);
         }),
     ),
   );
   return Promise.all(
-    sockets.map(
-      (socket, index) =>
-        new Promise<RawExchange>((resolve) => {
-          const chunks: Buffer[] = [];
-          let done = false;
-          const finish = (ended: RawExchange['ended']): void => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            socket.destroy();
-            resolve({ ...parseResponse(Buffer.concat(chunks).toString('latin1')), ended });
-          };
-          const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 30_000);
-          socket.on('data', (chunk: Buffer) => {
-            chunks.push(chunk);
-            if (parseResponse(Buffer.concat(chunks).toString('latin1')).complete) finish('closed');
-          });
-          socket.on('end', () => finish('closed'));
-          socket.on('error', () => finish('reset'));
-          socket.write(heads[index] ?? '');
-        }),
+    sockets.map((socket, index) =>
+      exchange(socket, { timeoutMs: options.timeoutMs ?? 30_000 }, () =>
+        socket.write(heads[index] ?? ''),
+      ),
     ),
   );
 }
