@@ -151,7 +151,7 @@ export const SETTINGS = {
   ],
   CIRCUIT_BREAKER_FAILURES: [
     '5',
-    'consecutive transient failures that open the circuit of an upstream origin; 0 turns it off',
+    'transient failures of one upstream origin within 10 s, outnumbering its successes, that open its circuit; 0 turns it off',
   ],
   CIRCUIT_BREAKER_OPEN_SECONDS: [
     '30',

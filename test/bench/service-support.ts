@@ -46,11 +46,16 @@ export interface Fetched {
 
 /**
  * GET on a new connection (no agent). Used where one request is timed, so the figure includes
- * what a cold client pays, and no pooled socket outlives the benchmark.
+ * what a cold client pays, and no pooled socket outlives the benchmark. `localAddress` picks the
+ * source address (any 127.0.0.0/8 address on loopback), so the service sees a client of its own.
  */
-export function get(url: string): Promise<Fetched> {
+export function get(
+  url: string,
+  options: { readonly localAddress?: string } = {},
+): Promise<Fetched> {
   return new Promise<Fetched>((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
+    const source = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
+    const req = request(url, { agent: false, ...source }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -108,15 +113,22 @@ export class LoadClient {
   }
 
   /** Closes the channel (the child then exits by itself); kills this child only if it lingers. */
-  async close(): Promise<void> {
-    const child = this.#child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.disconnect();
-    const timer = setTimeout(() => child.kill(), 3_000);
-    await exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return closeChild(this.#child);
   }
+}
+
+/**
+ * Stops a forked helper that exits when its IPC channel closes: closes the channel, and kills
+ * this child (and only it) if it has not exited after `graceMs`.
+ */
+export async function closeChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.disconnect();
+  const timer = setTimeout(() => child.kill(), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** The rounds of one server (or one URL of a server). */

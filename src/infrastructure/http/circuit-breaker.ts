@@ -1,11 +1,14 @@
 /**
  * A per-origin circuit breaker for the outbound HTTP client (docs/architecture.md, floor
- * `infrastructure/`): after `failureThreshold` consecutive transient failures of one origin, its
- * requests fail at once for a while instead of each waiting for the same timeout or error.
+ * `infrastructure/`): when one origin's transient failures reach `failureThreshold` within
+ * `windowMs` and outnumber its successes there, its requests fail at once for a while instead of
+ * each waiting for the same timeout or error. An origin that answers at least as often as it
+ * fails stays closed, so a few failing paths of a shared host cannot cut off the rest of it.
  *
  * States of one origin:
  *
- * - `closed`: requests go; transient failures are counted; any success resets the count.
+ * - `closed`: requests go; transient failures and successes are counted within the window; once
+ *   the successes have caught up with the failures the origin is forgotten.
  * - `open`: requests are refused without a connection until `openMs` (or the upstream's
  *   Retry-After, RFC 9110 §10.2.3, when longer; at most 300 s) has passed.
  * - `half_open`: one request at a time (the probe) goes; its success closes the circuit, its
@@ -28,8 +31,10 @@ export type CircuitChangeListener = (
 
 /** Configuration of a CircuitBreaker. */
 export interface CircuitBreakerOptions {
-  /** Consecutive transient failures that open the circuit (default 5). */
+  /** Transient failures within `windowMs` that open the circuit (default 5). */
   readonly failureThreshold?: number;
+  /** How long failures are counted together, in milliseconds (default 10000). */
+  readonly windowMs?: number;
   /** How long an opened circuit refuses requests, in milliseconds (default 30000). */
   readonly openMs?: number;
   /** A monotonic clock in milliseconds (default `performance.now`). */
@@ -44,6 +49,8 @@ export interface CircuitBreakerOptions {
 export const DEFAULT_FAILURE_THRESHOLD = 5;
 /** Default of `openMs`. */
 export const DEFAULT_OPEN_MS = 30_000;
+/** Default of `windowMs`. */
+export const DEFAULT_WINDOW_MS = 10_000;
 /** Default of `maxOrigins`. */
 export const DEFAULT_MAX_CIRCUIT_ORIGINS = 10_000;
 /** Longest time an upstream's Retry-After keeps a circuit open, in seconds. */
@@ -76,8 +83,12 @@ export type CircuitOutcome =
 
 interface Entry {
   state: CircuitState;
-  /** Consecutive transient failures while closed. */
+  /** Transient failures while closed, within the window. */
   failures: number;
+  /** Successes while closed, within the window. */
+  successes: number;
+  /** When the current window began (clock milliseconds). */
+  windowStart: number;
   /** While open: when the circuit may let a probe through (clock milliseconds). */
   openUntil: number;
   /** Identifies the current opening, so that only its own probe can close or reopen it. */
@@ -90,6 +101,7 @@ interface Entry {
 export class CircuitBreaker {
   readonly #failureThreshold: number;
   readonly #openMs: number;
+  readonly #windowMs: number;
   readonly #now: () => number;
   readonly #maxOrigins: number;
   readonly #onChange: CircuitChangeListener | undefined;
@@ -100,12 +112,14 @@ export class CircuitBreaker {
   constructor(options: CircuitBreakerOptions = {}) {
     this.#failureThreshold = options.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD;
     this.#openMs = options.openMs ?? DEFAULT_OPEN_MS;
+    this.#windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     this.#now = options.now ?? (() => performance.now());
     this.#maxOrigins = options.maxOrigins ?? DEFAULT_MAX_CIRCUIT_ORIGINS;
     this.#onChange = options.onChange;
     for (const [name, value] of [
       ['failureThreshold', this.#failureThreshold],
       ['openMs', this.#openMs],
+      ['windowMs', this.#windowMs],
       ['maxOrigins', this.#maxOrigins],
     ] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) {
@@ -156,10 +170,18 @@ export class CircuitBreaker {
       permit.probeOf === entry.opening;
     switch (outcome.kind) {
       case 'success': {
-        // The upstream answered properly: whatever the state, it is healthy again.
         if (entry === undefined) return;
+        if (entry.state === 'closed') {
+          // Healthy as often as not: nothing worth remembering.
+          entry.successes += 1;
+          if (entry.successes >= entry.failures || this.#expired(entry)) {
+            this.#entries.delete(origin);
+          }
+          return;
+        }
+        // The upstream answered properly while open or probed: it is healthy again.
         this.#entries.delete(origin);
-        if (entry.state !== 'closed') this.#notify(origin, 'closed');
+        this.#notify(origin, 'closed');
         return;
       }
       case 'neutral': {
@@ -168,13 +190,17 @@ export class CircuitBreaker {
       }
       case 'failure': {
         if (entry === undefined || entry.state === 'closed') {
-          const failures = (entry?.failures ?? 0) + 1;
-          if (failures >= this.#failureThreshold) {
+          const current = entry === undefined || this.#expired(entry) ? undefined : entry;
+          const failures = (current?.failures ?? 0) + 1;
+          const successes = current?.successes ?? 0;
+          if (failures >= this.#failureThreshold && failures > successes) {
             this.#open(origin, outcome.retryAfterSeconds);
           } else {
             this.#remember(origin, {
               state: 'closed',
               failures,
+              successes,
+              windowStart: current?.windowStart ?? this.#now(),
               openUntil: 0,
               opening: 0,
               probing: false,
@@ -197,6 +223,8 @@ export class CircuitBreaker {
     this.#remember(origin, {
       state: 'open',
       failures: this.#failureThreshold,
+      successes: 0,
+      windowStart: this.#now(),
       openUntil: this.#now() + Math.max(this.#openMs, upstreamMs),
       opening: this.#openings,
       probing: false,
@@ -213,6 +241,11 @@ export class CircuitBreaker {
       if (oldest.done === true) break;
       this.#entries.delete(oldest.value);
     }
+  }
+
+  /** True when a closed entry's counting window has passed. */
+  #expired(entry: Entry): boolean {
+    return this.#now() - entry.windowStart > this.#windowMs;
   }
 
   /** Moves an open circuit whose time has passed to half-open. */

@@ -109,16 +109,32 @@ describe('CircuitBreaker', () => {
     assert.equal(b.state(A), 'closed');
   });
 
-  it('a success resets the count; neutral outcomes neither count nor reset', () => {
+  it('opens only when failures reach the threshold and outnumber the successes; neutral outcomes count neither way', () => {
     const { breaker: b } = breaker({ failureThreshold: 3 });
+    // An origin that answers as often as it fails stays closed, and is forgotten each time.
+    for (let i = 0; i < 10; i += 1) {
+      fail(b, A);
+      b.record(permit(b, A), { kind: 'success' });
+    }
+    assert.equal(b.state(A), 'closed');
+    assert.equal(b.size, 0);
     fail(b, A);
     fail(b, A);
     b.record(permit(b, A), { kind: 'success' });
-    fail(b, A);
-    fail(b, A);
-    assert.equal(b.state(A), 'closed');
     for (let i = 0; i < 10; i += 1) b.record(permit(b, A), { kind: 'neutral' });
     assert.equal(b.state(A), 'closed');
+    fail(b, A);
+    assert.equal(b.state(A), 'open', 'three failures against one success');
+  });
+
+  it('counts failures only within the window', () => {
+    const { breaker: b, advance } = breaker({ failureThreshold: 3, windowMs: 1000 });
+    fail(b, A);
+    fail(b, A);
+    advance(1001);
+    fail(b, A);
+    assert.equal(b.state(A), 'closed', 'the first two failures are past the window');
+    fail(b, A);
     fail(b, A);
     assert.equal(b.state(A), 'open');
   });
@@ -135,7 +151,7 @@ describe('CircuitBreaker', () => {
     permit(b, B);
   });
 
-  it('remembers at most maxOrigins origins, and forgets an origin once it succeeds', () => {
+  it('remembers at most maxOrigins origins, and forgets an origin once its successes catch up with its failures', () => {
     const { breaker: b } = breaker({ maxOrigins: 3 });
     for (let i = 0; i < 10; i += 1) fail(b, `https://${i}.example`);
     assert.equal(b.size, 3);
@@ -143,6 +159,8 @@ describe('CircuitBreaker', () => {
     b.record(permit(b, 'https://9.example'), { kind: 'failure' });
     assert.equal(b.size, 3);
     for (const i of [7, 8, 9]) b.record(permit(b, `https://${i}.example`), { kind: 'success' });
+    assert.equal(b.size, 1, '9.example failed twice');
+    b.record(permit(b, 'https://9.example'), { kind: 'success' });
     assert.equal(b.size, 0);
     // Successes of unknown origins and neutral outcomes remember nothing.
     b.record(permit(b, A), { kind: 'success' });

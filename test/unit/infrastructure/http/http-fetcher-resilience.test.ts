@@ -533,21 +533,25 @@ describe('HttpFetcher: circuit breaker', () => {
     }
   });
 
-  it('a success in between resets the count', async () => {
+  it('an origin that answers as often as it fails stays closed; one that mostly fails opens', async () => {
     const { server, set } = await switchable();
     const f = new HttpFetcher({ ...LOOPBACK_OPTIONS });
     try {
       const fail = (): Promise<FederationError> =>
         expectFailure(f.get(server.url('/fail'), GET_EC), unavailable);
-      for (let i = 0; i < 4; i += 1) await fail();
-      set('ok');
-      await f.get(server.url('/ok'), GET_EC);
+      for (let i = 0; i < 6; i += 1) {
+        set('fail');
+        await fail();
+        set('ok');
+        await f.get(server.url('/ok'), GET_EC);
+      }
+      assert.equal(f.circuitState(server.url('/')), 'closed');
       set('fail');
       for (let i = 0; i < 4; i += 1) await fail();
       assert.equal(f.circuitState(server.url('/')), 'closed');
       await fail();
       assert.equal(f.circuitState(server.url('/')), 'open');
-      assert.equal(server.requests.length, 10);
+      assert.equal(server.requests.length, 17);
     } finally {
       f.close();
       await server.close();
