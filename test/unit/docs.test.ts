@@ -83,6 +83,21 @@ describe('documentation', () => {
     assert.deepEqual(missing, []);
   });
 
+  it('every test SECURITY.md names as proof exists', () => {
+    const page = read('SECURITY.md');
+    const named = [...page.matchAll(/`((?:test\/[a-z/-]+\/)?[a-z-]+\.(?:test|soak)\.ts)`/g)].map(
+      (match) => match[1] ?? '',
+    );
+    assert.ok(named.length > 20, `${named.length} tests named`);
+    const all = [...files('test', '.ts')].map((path) => path.split(/[\\/]/).join('/'));
+    const missing = named.filter((name) =>
+      name.includes('/')
+        ? !existsSync(join(root, name))
+        : !all.some((path) => path.endsWith(`/${name}`)),
+    );
+    assert.deepEqual(missing, []);
+  });
+
   it('no source, test or document cites a file outside the repository', () => {
     const outside = /\bdigest\b(?!\()|\.\.\/shared|shared\/(spec|vectors)|architecture rule/i;
     const offending = [
