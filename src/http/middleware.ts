@@ -162,28 +162,44 @@ export async function requestLimits(ctx: Context, next: Next): Promise<void> {
   await next();
 }
 
+/**
+ * The caller of one request. Its address (after trusted proxies) is worked out only when asked
+ * for, which only work that costs upstream requests does: an answer from cache never pays for it.
+ */
+class RequestCaller implements Caller {
+  readonly #ctx: Context;
+  readonly #trusted: ReadonlySet<string>;
+  #client: string | undefined;
+
+  constructor(ctx: Context, trusted: ReadonlySet<string>) {
+    this.#ctx = ctx;
+    this.#trusted = trusted;
+  }
+
+  get client(): string {
+    this.#client ??= clientAddress(
+      this.#ctx.req.socket.remoteAddress,
+      this.#ctx.req.headers['x-forwarded-for'],
+      this.#trusted,
+    );
+    return this.#client;
+  }
+}
+
 /** Records who the client is (its address, after trusted proxies) for per-client budgets. */
 export function clientIdentity(trustedProxies: readonly string[]) {
   const trusted = new Set(trustedProxies);
   return async function identify(ctx: Context, next: Next): Promise<void> {
-    const caller: Caller = {
-      client: clientAddress(
-        ctx.req.socket.remoteAddress,
-        ctx.req.headers['x-forwarded-for'],
-        trusted,
-      ),
-    };
-    ctx.state['caller'] = caller;
+    ctx.state['caller'] = new RequestCaller(ctx, trusted);
     await next();
   };
 }
 
+/** Stands for a request that came in without {@link clientIdentity}. */
+const UNKNOWN_CALLER: Caller = { client: 'unknown' };
+
 /** The caller of a request, as {@link clientIdentity} recorded it. */
 export function callerOf(ctx: Context): Caller {
   const caller: unknown = ctx.state['caller'];
-  if (typeof caller === 'object' && caller !== null && 'client' in caller) {
-    const { client } = caller;
-    if (typeof client === 'string') return { client };
-  }
-  return { client: 'unknown' };
+  return caller instanceof RequestCaller ? caller : UNKNOWN_CALLER;
 }

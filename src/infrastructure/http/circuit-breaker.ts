@@ -7,8 +7,9 @@
  *
  * States of one origin:
  *
- * - `closed`: requests go; transient failures and successes are counted within the window; once
- *   the successes have caught up with the failures the origin is forgotten.
+ * - `closed`: requests go; transient failures and successes are counted over a sliding window
+ *   (the current `windowMs` and the one before it, weighted by how much of it still overlaps); an
+ *   origin with nothing to count for two windows is forgotten.
  * - `open`: requests are refused without a connection until `openMs` (or the upstream's
  *   Retry-After, RFC 9110 §10.2.3, when longer; at most 300 s) has passed.
  * - `half_open`: one request at a time (the probe) goes; its success closes the circuit, its
@@ -83,10 +84,13 @@ export type CircuitOutcome =
 
 interface Entry {
   state: CircuitState;
-  /** Transient failures while closed, within the window. */
+  /** Transient failures while closed, in the current window. */
   failures: number;
-  /** Successes while closed, within the window. */
+  /** Successes while closed, in the current window. */
   successes: number;
+  /** The counts of the window before the current one. */
+  previousFailures: number;
+  previousSuccesses: number;
   /** When the current window began (clock milliseconds). */
   windowStart: number;
   /** While open: when the circuit may let a probe through (clock milliseconds). */
@@ -105,7 +109,7 @@ export class CircuitBreaker {
   readonly #now: () => number;
   readonly #maxOrigins: number;
   readonly #onChange: CircuitChangeListener | undefined;
-  /** Origins that are not closed-with-no-failures, in order of their last failure. */
+  /** Origins with recent outcomes or a circuit that is not closed, least recently used first. */
   readonly #entries = new Map<string, Entry>();
   #openings = 0;
 
@@ -170,17 +174,14 @@ export class CircuitBreaker {
       permit.probeOf === entry.opening;
     switch (outcome.kind) {
       case 'success': {
-        if (entry === undefined) return;
-        if (entry.state === 'closed') {
-          // Healthy as often as not: nothing worth remembering.
-          entry.successes += 1;
-          if (entry.successes >= entry.failures || this.#expired(entry)) {
-            this.#entries.delete(origin);
-          }
+        if (entry === undefined || entry.state === 'closed') {
+          const counted = this.#counted(entry);
+          counted.successes += 1;
+          this.#remember(origin, counted);
           return;
         }
         // The upstream answered properly while open or probed: it is healthy again.
-        this.#entries.delete(origin);
+        this.#remember(origin, this.#fresh('closed'));
         this.#notify(origin, 'closed');
         return;
       }
@@ -190,21 +191,15 @@ export class CircuitBreaker {
       }
       case 'failure': {
         if (entry === undefined || entry.state === 'closed') {
-          const current = entry === undefined || this.#expired(entry) ? undefined : entry;
-          const failures = (current?.failures ?? 0) + 1;
-          const successes = current?.successes ?? 0;
+          const counted = this.#counted(entry);
+          counted.failures += 1;
+          const weight = Math.max(0, 1 - (this.#now() - counted.windowStart) / this.#windowMs);
+          const failures = counted.failures + counted.previousFailures * weight;
+          const successes = counted.successes + counted.previousSuccesses * weight;
           if (failures >= this.#failureThreshold && failures > successes) {
             this.#open(origin, outcome.retryAfterSeconds);
           } else {
-            this.#remember(origin, {
-              state: 'closed',
-              failures,
-              successes,
-              windowStart: current?.windowStart ?? this.#now(),
-              openUntil: 0,
-              opening: 0,
-              probing: false,
-            });
+            this.#remember(origin, counted);
           }
         } else if (isProbe) {
           this.#open(origin, outcome.retryAfterSeconds);
@@ -216,18 +211,44 @@ export class CircuitBreaker {
     }
   }
 
+  /** A closed entry whose counts start now. */
+  #fresh(state: CircuitState): Entry {
+    return {
+      state,
+      failures: 0,
+      successes: 0,
+      previousFailures: 0,
+      previousSuccesses: 0,
+      windowStart: this.#now(),
+      openUntil: 0,
+      opening: 0,
+      probing: false,
+    };
+  }
+
+  /** The closed entry of `origin` with its windows moved up to now. */
+  #counted(entry: Entry | undefined): Entry {
+    if (entry === undefined) return this.#fresh('closed');
+    const elapsed = this.#now() - entry.windowStart;
+    if (elapsed >= 2 * this.#windowMs) return this.#fresh('closed');
+    if (elapsed >= this.#windowMs) {
+      entry.previousFailures = entry.failures;
+      entry.previousSuccesses = entry.successes;
+      entry.failures = 0;
+      entry.successes = 0;
+      entry.windowStart += this.#windowMs;
+    }
+    return entry;
+  }
+
   /** Opens `origin`'s circuit from now, for openMs or the upstream's longer Retry-After. */
   #open(origin: string, retryAfterSeconds: number | undefined): void {
     const upstreamMs = Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000;
     this.#openings += 1;
     this.#remember(origin, {
-      state: 'open',
-      failures: this.#failureThreshold,
-      successes: 0,
-      windowStart: this.#now(),
+      ...this.#fresh('open'),
       openUntil: this.#now() + Math.max(this.#openMs, upstreamMs),
       opening: this.#openings,
-      probing: false,
     });
     this.#notify(origin, 'open');
   }
@@ -243,13 +264,12 @@ export class CircuitBreaker {
     }
   }
 
-  /** True when a closed entry's counting window has passed. */
-  #expired(entry: Entry): boolean {
-    return this.#now() - entry.windowStart > this.#windowMs;
-  }
-
-  /** Moves an open circuit whose time has passed to half-open. */
+  /** Moves an open circuit whose time has passed to half-open; forgets a quiet closed origin. */
   #current(origin: string, entry: Entry): Entry {
+    if (entry.state === 'closed' && this.#now() - entry.windowStart >= 2 * this.#windowMs) {
+      this.#entries.delete(origin);
+      return entry;
+    }
     if (entry.state === 'open' && this.#now() >= entry.openUntil) {
       entry.state = 'half_open';
       entry.probing = false;

@@ -111,32 +111,40 @@ describe('CircuitBreaker', () => {
 
   it('opens only when failures reach the threshold and outnumber the successes; neutral outcomes count neither way', () => {
     const { breaker: b } = breaker({ failureThreshold: 3 });
-    // An origin that answers as often as it fails stays closed, and is forgotten each time.
+    // An origin that answers as often as it fails stays closed.
     for (let i = 0; i < 10; i += 1) {
-      fail(b, A);
       b.record(permit(b, A), { kind: 'success' });
+      fail(b, A);
     }
     assert.equal(b.state(A), 'closed');
-    assert.equal(b.size, 0);
-    fail(b, A);
-    fail(b, A);
-    b.record(permit(b, A), { kind: 'success' });
     for (let i = 0; i < 10; i += 1) b.record(permit(b, A), { kind: 'neutral' });
     assert.equal(b.state(A), 'closed');
     fail(b, A);
-    assert.equal(b.state(A), 'open', 'three failures against one success');
+    assert.equal(b.state(A), 'open', 'eleven failures against ten successes');
   });
 
-  it('counts failures only within the window', () => {
+  it('counts over a sliding window: the window before still weighs, older outcomes do not', () => {
     const { breaker: b, advance } = breaker({ failureThreshold: 3, windowMs: 1000 });
     fail(b, A);
     fail(b, A);
-    advance(1001);
+    advance(2001);
     fail(b, A);
-    assert.equal(b.state(A), 'closed', 'the first two failures are past the window');
+    assert.equal(b.state(A), 'closed', 'the first two failures are two windows old');
     fail(b, A);
     fail(b, A);
     assert.equal(b.state(A), 'open');
+
+    for (let i = 0; i < 10; i += 1) b.record(permit(b, B), { kind: 'success' });
+    advance(1100);
+    for (let i = 0; i < 5; i += 1) fail(b, B);
+    assert.equal(
+      b.state(B),
+      'closed',
+      'nine tenths of the last window’s ten successes still weigh',
+    );
+    advance(1000);
+    fail(b, B);
+    assert.equal(b.state(B), 'open', 'the five failures now weigh more than the successes');
   });
 
   it('an upstream Retry-After longer than openMs keeps it open longer, capped at 300 s', () => {
@@ -151,19 +159,17 @@ describe('CircuitBreaker', () => {
     permit(b, B);
   });
 
-  it('remembers at most maxOrigins origins, and forgets an origin once its successes catch up with its failures', () => {
-    const { breaker: b } = breaker({ maxOrigins: 3 });
+  it('remembers at most maxOrigins origins, and forgets an origin after two quiet windows', () => {
+    const { breaker: b, advance } = breaker({ maxOrigins: 3, windowMs: 1000 });
     for (let i = 0; i < 10; i += 1) fail(b, `https://${i}.example`);
     assert.equal(b.size, 3);
-    // The most recently failed are kept.
-    b.record(permit(b, 'https://9.example'), { kind: 'failure' });
-    assert.equal(b.size, 3);
-    for (const i of [7, 8, 9]) b.record(permit(b, `https://${i}.example`), { kind: 'success' });
-    assert.equal(b.size, 1, '9.example failed twice');
+    // The most recently used are kept.
     b.record(permit(b, 'https://9.example'), { kind: 'success' });
+    assert.equal(b.size, 3);
+    advance(2000);
+    for (const i of [7, 8, 9]) assert.equal(b.state(`https://${i}.example`), 'closed');
     assert.equal(b.size, 0);
-    // Successes of unknown origins and neutral outcomes remember nothing.
-    b.record(permit(b, A), { kind: 'success' });
+    // Neutral outcomes remember nothing.
     b.record(permit(b, B), { kind: 'neutral' });
     assert.equal(b.size, 0);
   });
