@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { SigningKeyError } from './infrastructure/keys/signing-keys.js';
 import { TrustAnchorFileError } from './infrastructure/trust-anchors/trust-anchor-store.js';
-import { startServer } from './server.js';
+import { handleSignals, startServer } from './server.js';
 
 /** The setting behind a boot failure, so the message always names the variable. */
 function bootFailure(error: unknown): string | undefined {
@@ -23,18 +23,7 @@ async function main(): Promise<void> {
     console.error(`federation-resolver: cannot start: ${message}`);
     process.exit(1);
   }
-  const running = service;
-  process.on('SIGHUP', () => running.reloadTrustAnchors());
-  // The first SIGTERM or SIGINT stops accepting and lets requests in progress finish (up to
-  // SHUTDOWN_GRACE_MS); a second one ends the process at once.
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      void running.close().then(() => process.exit(0));
-    });
-  }
+  handleSignals(service);
 }
 
 await main();

@@ -3,7 +3,7 @@
  * connection limits, answers for requests Node cannot parse, SIGHUP reload and a graceful close.
  * Used by main.ts, the demo and the integration tests (which listen on port 0).
  */
-import { createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DependencyContainer } from 'tsyringe';
 import { buildContainer, type ContainerOverrides } from './composition-root.js';
@@ -36,25 +36,15 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
 /** How long a connection whose request could not be parsed may still send before it is cut. */
 const LINGER_MS = 1000;
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  414: 'URI Too Long',
-  417: 'Expectation Failed',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-};
-
 /** The §8.9 answer to a request the app never sees: status, headers and body. */
 function errorAnswer(
   reason: FailureReason,
   message: string,
-  statusOverride?: number,
 ): { status: number; headers: Record<string, string>; body: string } {
   const { status, body } = toErrorResponse(new InvalidRequestError(message, { reason }));
   const json = JSON.stringify(body);
   return {
-    status: statusOverride ?? status,
+    status,
     headers: {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': String(Buffer.byteLength(json)),
@@ -72,7 +62,7 @@ function errorAnswer(
  */
 function answerOnSocket(socket: Socket, answer: ReturnType<typeof errorAnswer>): void {
   const head = [
-    `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? 'Bad Request'}`,
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Bad Request'}`,
     ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`),
   ].join('\r\n');
   socket.on('error', () => undefined);
@@ -107,7 +97,7 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: unknown 
   answerOnSocket(
     socket,
     timedOut
-      ? errorAnswer('request_malformed', 'the request did not arrive in time', 408)
+      ? errorAnswer('request_timeout', 'the request did not arrive in time')
       : errorAnswer('request_malformed', 'the request is not valid HTTP/1.1'),
   );
 }
@@ -228,4 +218,21 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/**
+ * The process's signals for a running service: SIGHUP reloads the trust anchors; the first
+ * SIGTERM or SIGINT stops accepting and lets requests in progress finish (up to
+ * SHUTDOWN_GRACE_MS), then exits 0; a second one ends the process at once.
+ */
+export function handleSignals(service: RunningService): void {
+  process.on('SIGHUP', () => service.reloadTrustAnchors());
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      void service.close().then(() => process.exit(0));
+    });
+  }
 }

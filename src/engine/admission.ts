@@ -45,7 +45,6 @@ interface Bucket {
 
 interface Waiter {
   readonly grant: (release: () => void) => void;
-  readonly fail: (error: TemporarilyUnavailableError) => void;
 }
 
 /** The default number of clients whose budgets are remembered. */
@@ -91,7 +90,7 @@ export class Admission {
     const now = this.#clock.now();
     let bucket = this.#buckets.get(caller.client);
     if (bucket === undefined) {
-      this.#forgetIdleClients();
+      this.#forgetOldestClients();
       bucket = { tokens: clientBurst, updatedAt: now };
     } else {
       bucket.tokens = Math.min(clientBurst, bucket.tokens + (now - bucket.updatedAt) * clientRate);
@@ -113,7 +112,7 @@ export class Admission {
    * A cold-resolution slot for `caller`, waiting for a fair turn when all are taken; resolves to
    * the function that gives it back. Throws `overloaded` when the wait would be too long.
    */
-  acquire(caller: Caller, signal?: AbortSignal): Promise<() => void> {
+  acquire(caller: Caller): Promise<() => void> {
     const { slots, maxWaiting, maxWaitMs } = this.#options;
     if (this.#activeTotal < slots && this.#waitingTotal === 0) {
       return Promise.resolve(this.#take(caller.client));
@@ -124,7 +123,6 @@ export class Admission {
     return new Promise((resolve, reject) => {
       const queue = this.#waiting.get(caller.client) ?? [];
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => leave(overloaded(maxWaitMs));
       const leave = (error: TemporarilyUnavailableError): void => {
         const index = queue.indexOf(waiter);
         if (index === -1) return;
@@ -132,22 +130,18 @@ export class Admission {
         this.#waitingTotal--;
         if (queue.length === 0) this.#waiting.delete(caller.client);
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
       const waiter: Waiter = {
         grant: (release) => {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
           resolve(release);
         },
-        fail: leave,
       };
       queue.push(waiter);
       this.#waiting.set(caller.client, queue);
       this.#waitingTotal++;
       timer = setTimeout(() => leave(overloaded(maxWaitMs)), maxWaitMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -198,7 +192,7 @@ export class Admission {
    * the end), so the least recently seen tenth goes when it is full; a client forgotten starts
    * again with a full burst.
    */
-  #forgetIdleClients(): void {
+  #forgetOldestClients(): void {
     const max = this.#options.maxClients ?? DEFAULT_MAX_CLIENTS;
     if (this.#buckets.size < max) return;
     let drop = Math.max(1, Math.floor(max / 10));

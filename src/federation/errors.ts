@@ -120,6 +120,7 @@ export const FAILURE_REASONS = [
   'headers_too_large',
   'body_too_large',
   'request_malformed',
+  'request_timeout',
   'expectation_failed',
   'unauthorized',
   // configuration and unexpected conditions

@@ -28,11 +28,11 @@ export const STATUS_BY_REASON: Readonly<Partial<Record<FailureReason, number>>> 
   endpoint_not_found: 404,
   method_not_allowed: 405,
   body_too_large: 413,
+  request_timeout: 408,
   uri_too_long: 414,
   expectation_failed: 417,
   rate_limited: 429,
   headers_too_large: 431,
-  request_malformed: 400,
   method_not_implemented: 501,
 };
 

@@ -1,10 +1,10 @@
 /**
  * The child side of resolver-process.ts: starts the service from the environment, reports its
- * URL over IPC, measures its memory when asked (after a full collection), and stops on SIGTERM
+ * URL over IPC, measures its memory when asked (after a full collection), and handles signals
  * as main.ts does.
  */
 import { loadConfig } from '../../src/config/config.js';
-import { startServer } from '../../src/server.js';
+import { handleSignals, startServer } from '../../src/server.js';
 
 const service = await startServer(loadConfig(process.env));
 process.send?.({ url: service.url });
@@ -20,13 +20,6 @@ process.on('message', (message: unknown) => {
   }
 });
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    void service.close().then(() => process.exit(0));
-  });
-}
+handleSignals(service);
 // Stop with the parent: an orphaned test server must not outlive its test.
 process.on('disconnect', () => void service.close().then(() => process.exit(0)));

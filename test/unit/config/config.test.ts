@@ -49,6 +49,17 @@ describe('loadConfig', () => {
       { RESOLVER_AUTHORITY_HINTS: 'https://ok.example, not-a-url' },
       'RESOLVER_AUTHORITY_HINTS',
     );
+    failsOn({ TRUSTED_PROXIES: '10.0.0.1, proxy.internal' }, 'TRUSTED_PROXIES');
+    failsOn({ TRUSTED_PROXIES: '10.0.0.0/8' }, 'TRUSTED_PROXIES');
+    // A request may not be given less time than its headers alone.
+    failsOn({ HEADERS_TIMEOUT_MS: '10000', REQUEST_TIMEOUT_MS: '5000' }, 'REQUEST_TIMEOUT_MS');
+  });
+
+  it('reads trusted proxies as a list of IP addresses', () => {
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.1 , ::1 ' }).trustedProxies, [
+      '10.0.0.1',
+      '::1',
+    ]);
   });
 
   it('accepts an http entity id only with ALLOW_INSECURE_HTTP', () => {

@@ -176,6 +176,31 @@ const MARKED: Topology = {
 };
 
 describe('resolution service: trust marks orchestrated by the engine (§7.3, §8.3.2)', () => {
+  it('a cached resolution keeps each statement as its JWS and only the claims still read', async () => {
+    const { resolutions, resolved, anchors, query } = await setup({ topology: MARKED });
+    await resolutions.resolve(query);
+    const entry = await resolved.get(resolutionKey(anchors.version, query.subject, anchors.all()));
+    assert.ok(entry !== undefined && entry.result.ok);
+    const statements = entry.result.chain.statements;
+    assert.equal(statements.length, 4);
+    const kept = statements.map((statement) => Object.keys(statement.claims).sort());
+    const base = ['exp', 'iat', 'iss', 'jwks', 'sub'];
+    assert.deepEqual(kept, [
+      [...base, 'trust_marks'].sort(), // the subject: its marks are evaluated later
+      base,
+      base,
+      [...base, 'trust_mark_issuers'].sort(), // the anchor: whom it accredits
+    ]);
+    // The JWS is kept whole: what was dropped from the claims is still in it.
+    const payload = (jwt: string): Record<string, unknown> =>
+      JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    assert.ok('metadata' in payload(statements[3]?.jwt ?? ''), "the anchor's metadata");
+    assert.ok('authority_hints' in payload(statements[0]?.jwt ?? ''), "the subject's hints");
+    const again = await resolutions.resolve(query);
+    assert.equal(again.cached, true);
+    assert.equal(again.trustMarks?.verified.length, 1);
+  });
+
   it("starts the issuer's chain while the subject's superiors are still being fetched", async () => {
     const { resolutions, federation, query } = await setup({ topology: MARKED });
     // The last step of the subject's own chain is slow; the issuer's chain is not.

@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CachingStatementSource, type CachedStatement } from '../../../src/engine/index.js';
-import { NotFoundError, TemporarilyUnavailableError } from '../../../src/federation/errors.js';
+import {
+  FederationError,
+  NotFoundError,
+  TemporarilyUnavailableError,
+} from '../../../src/federation/errors.js';
+import type { StatementSource } from '../../../src/federation/ports.js';
 import { MemoryTier } from '../../../src/infrastructure/cache/memory-tier.js';
 import { createMemoryFederation, type MemoryFederation } from '../../../src/testbed/index.js';
 import { testClock, type TestClock } from '../../support/engine.js';
@@ -126,5 +131,90 @@ describe('statement cache (§10.2)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     assert.equal((await source.fetchEntityConfiguration(id, {})).cacheHit, false);
     assert.equal(federation.requests.total(), 2);
+  });
+});
+
+/** A tier that records the time to live of every entry it is given. */
+class RecordingTier extends MemoryTier<CachedStatement> {
+  readonly ttls: number[] = [];
+
+  override set(
+    key: string,
+    value: CachedStatement,
+    entry: { readonly ttlMs: number; readonly sizeBytes: number },
+  ): Promise<void> {
+    this.ttls.push(entry.ttlMs);
+    return super.set(key, value, entry);
+  }
+}
+
+/** An upstream that fails every request with `failure`, counting the requests. */
+function failingUpstream(failure: FederationError): StatementSource & { calls: number } {
+  const upstream = {
+    calls: 0,
+    fetchEntityConfiguration: () => {
+      upstream.calls++;
+      return Promise.reject(failure);
+    },
+    fetchSubordinateStatement: () => {
+      upstream.calls++;
+      return Promise.reject(failure);
+    },
+  };
+  return upstream;
+}
+
+describe('statement cache: how long a failure is remembered (§10.5)', () => {
+  const url = 'https://leaf.example.org/.well-known/openid-federation';
+  const transient = (retryAfter?: number): FederationError =>
+    new TemporarilyUnavailableError('upstream 503', {
+      reason: 'upstream_status',
+      url,
+      status: 503,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    });
+
+  async function remembered(
+    failure: FederationError,
+    negativeTtlSeconds = 10,
+  ): Promise<{ ttls: number[]; calls: number }> {
+    const tier = new RecordingTier({ maxEntries: 10 });
+    const upstream = failingUpstream(failure);
+    const source = new CachingStatementSource({
+      upstream,
+      tier,
+      clock: testClock(),
+      options: { maxTtlSeconds: 3600, negativeTtlSeconds, transientTtlSeconds: 2 },
+    });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        source.fetchEntityConfiguration('https://leaf.example.org', {}),
+        (error: unknown) => error instanceof FederationError && error.reason === failure.reason,
+      );
+    }
+    return { ttls: tier.ttls, calls: upstream.calls };
+  }
+
+  it('a permanent failure for the negative TTL, and the second request is answered from it', async () => {
+    const failure = new NotFoundError('gone', { reason: 'upstream_status', url, status: 404 });
+    assert.deepEqual(await remembered(failure), { ttls: [10_000], calls: 1 });
+  });
+
+  it('a transient failure without Retry-After for the transient TTL, never beyond the negative TTL', async () => {
+    assert.deepEqual((await remembered(transient())).ttls, [2_000]);
+    assert.deepEqual((await remembered(transient(), 1)).ttls, [1_000]);
+  });
+
+  it('a transient failure with Retry-After for that long, capped at 300 s', async () => {
+    assert.deepEqual((await remembered(transient(120))).ttls, [120_000]);
+    assert.deepEqual((await remembered(transient(99_999))).ttls, [300_000]);
+  });
+
+  it('neither our own deadline nor our own queue, and nothing at all with a negative TTL of 0', async () => {
+    for (const reason of ['deadline_exceeded', 'upstream_queue_timeout'] as const) {
+      const ours = new TemporarilyUnavailableError('ours', { reason, url });
+      assert.deepEqual(await remembered(ours), { ttls: [], calls: 2 });
+    }
+    assert.deepEqual(await remembered(transient(120), 0), { ttls: [], calls: 2 });
   });
 });
