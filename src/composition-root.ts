@@ -117,6 +117,9 @@ export async function buildContainer(
     logger.warn('ALLOW_INSECURE_HTTP is on: http:// entities are accepted');
   if (config.allowPrivateNetwork)
     logger.warn('ALLOW_PRIVATE_NETWORK is on: fetches may reach private addresses');
+  for (const deprecation of config.deprecations) logger.warn(deprecation);
+  if (config.tolerate.length > 0)
+    logger.info({ tolerate: config.tolerate }, 'tolerating deviations of deployed software');
 
   const metrics = new Metrics();
   const share = (part: keyof typeof CACHE_SHARES) =>
@@ -253,6 +256,7 @@ export async function buildContainer(
             maxChainLength: config.maxChainDepth + 2,
             keyCache: c.resolve(TOKENS.KeyImportCache),
             verifiedSignatures: c.resolve(TOKENS.VerificationCache),
+            tolerate: config.tolerate,
           },
         }),
     ),
@@ -288,7 +292,7 @@ export async function buildContainer(
               allowedAlgorithms: config.signingAlgorithms,
               clockSkew: config.clockSkewSeconds,
               extraTrustMarkTypes: config.trustMarkTyps,
-              legacyClaimNames: config.acceptLegacyTrustMarkClaims,
+              legacyClaimNames: config.tolerate.includes('legacy-trust-mark-claims'),
               keyCache: c.resolve(TOKENS.KeyImportCache),
               verifiedSignatures: c.resolve(TOKENS.VerificationCache),
             },

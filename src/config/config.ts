@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import { assertSigningAlgorithms } from '../federation/entity-statement.js';
+import { TOLERANCE_NAMES, isToleranceName, type ToleranceName } from '../federation/tolerances.js';
 import { STATUS_CHECK_MODES, type StatusCheckMode } from '../engine/trust-mark-service.js';
 
 /** Log levels pino understands. */
@@ -63,8 +64,11 @@ export interface Config {
   readonly trustMarkStatusCheck: StatusCheckMode;
   readonly trustMarkStatusCacheSeconds: number;
   readonly trustMarkTyps: readonly string[];
-  readonly acceptLegacyTrustMarkClaims: boolean;
+  /** Deviations of deployed software accepted (docs/tolerances.md); empty: the Final only. */
+  readonly tolerate: readonly ToleranceName[];
   readonly maxTrustMarks: number;
+  /** Settings that work but should be changed, one sentence each, logged at boot. */
+  readonly deprecations: readonly string[];
 }
 
 /** A setting that cannot be used; the message names the variable. */
@@ -193,9 +197,13 @@ export const SETTINGS = {
     '16',
     'most trust marks of one entity evaluated (each may need an issuer resolution)',
   ],
+  TOLERATE: [
+    '(none)',
+    `comma-separated tolerances of deployed software that bends the spec (docs/tolerances.md): ${TOLERANCE_NAMES.join(', ')}`,
+  ],
   ACCEPT_LEGACY_TRUST_MARK_CLAIMS: [
     'false',
-    'also read the draft claim names trust_mark_id and id as trust_mark_type',
+    'deprecated alias of TOLERATE=legacy-trust-mark-claims',
   ],
 } as const satisfies Record<string, readonly [string, string]>;
 
@@ -266,6 +274,27 @@ function list(env: Env, name: keyof typeof SETTINGS): string[] {
     .filter((item) => item.length > 0);
 }
 
+/** `TOLERATE`, with the deprecated `ACCEPT_LEGACY_TRUST_MARK_CLAIMS` folded in. */
+function tolerances(env: Env, deprecations: string[]): ToleranceName[] {
+  const names: ToleranceName[] = [];
+  for (const name of list(env, 'TOLERATE')) {
+    if (!isToleranceName(name)) {
+      throw new ConfigError(
+        'TOLERATE',
+        `${JSON.stringify(name)} is not a tolerance; known: ${TOLERANCE_NAMES.join(', ')}`,
+      );
+    }
+    if (!names.includes(name)) names.push(name);
+  }
+  if (boolean(env, 'ACCEPT_LEGACY_TRUST_MARK_CLAIMS')) {
+    deprecations.push(
+      'ACCEPT_LEGACY_TRUST_MARK_CLAIMS is deprecated: use TOLERATE=legacy-trust-mark-claims',
+    );
+    if (!names.includes('legacy-trust-mark-claims')) names.push('legacy-trust-mark-claims');
+  }
+  return names;
+}
+
 /** Reads and validates the configuration; throws {@link ConfigError} naming the bad variable. */
 export function loadConfig(env: Env): Config {
   const port = integer(env, 'PORT', 0, 65535);
@@ -296,6 +325,7 @@ export function loadConfig(env: Env): Config {
       error instanceof Error ? error.message : 'is not usable',
     );
   }
+  const deprecations: string[] = [];
   const config: Config = {
     port,
     host: read(env, 'HOST') ?? SETTINGS.HOST[0],
@@ -342,8 +372,9 @@ export function loadConfig(env: Env): Config {
     trustMarkStatusCheck: statusCheckMode(env),
     trustMarkStatusCacheSeconds: integer(env, 'TRUST_MARK_STATUS_CACHE_SECONDS', 1, 86_400),
     trustMarkTyps: list(env, 'TRUST_MARK_TYPS'),
-    acceptLegacyTrustMarkClaims: boolean(env, 'ACCEPT_LEGACY_TRUST_MARK_CLAIMS'),
+    tolerate: tolerances(env, deprecations),
     maxTrustMarks: integer(env, 'MAX_TRUST_MARKS', 0, 1000),
+    deprecations,
   };
   if (config.requestTimeoutMs < config.headersTimeoutMs) {
     throw new ConfigError(

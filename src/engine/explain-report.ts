@@ -4,6 +4,7 @@
  * trust marks it is made of. Front doors serialise these; they build no report of their own.
  */
 import type { FailureDetail } from '../federation/errors.js';
+import type { LocatedToleranceUse } from '../federation/tolerances.js';
 import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-response.js';
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolutionQuery } from '../federation/types.js';
@@ -27,6 +28,18 @@ export function failureView(detail: FailureDetail) {
     ...(detail.parameter === undefined ? {} : { parameter: detail.parameter }),
     ...(detail.operator === undefined ? {} : { operator: detail.operator }),
   };
+}
+
+/** Tolerance uses as the JSON API shows them (docs/tolerances.md). */
+export function toleratedView(uses: readonly LocatedToleranceUse[] | undefined) {
+  return (uses ?? []).map((use) => ({
+    tolerance: use.tolerance,
+    section: use.section,
+    statement_index: use.statementIndex,
+    ...(use.url === undefined ? {} : { url: use.url }),
+    claim: use.claim,
+    message: use.message,
+  }));
 }
 
 /** Verified marks as the JSON API shows them. */
@@ -72,6 +85,7 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
             chain_exp: outcome.chain.exp,
             why: trace.chosen?.reason,
           },
+          tolerated: toleratedView(outcome.chain.tolerated),
           metadata: selectEntityTypes(outcome.chain.metadata, query.entityTypes ?? []),
         }
       : { error: failureView(outcome.error.toDetail()) }),
@@ -83,6 +97,7 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
       status: branch.status,
       ...(branch.exp === undefined ? {} : { exp: branch.exp }),
       ...(branch.failure === undefined ? {} : { failure: failureView(branch.failure) }),
+      ...(branch.tolerated === undefined ? {} : { tolerated: toleratedView(branch.tolerated) }),
     })),
     fetches: trace.fetches.map((fetch) => ({
       kind: fetch.kind,

@@ -63,6 +63,8 @@ export interface EngineMetrics {
   resolution(outcome: string, seconds?: number): void;
   /** One lookup in one of the engine's caches. */
   cacheLookup(cache: EngineCacheName, hit: boolean): void;
+  /** One computed resolution whose chosen chain needed a tolerance (docs/tolerances.md). */
+  toleranceUsed(tolerance: string): void;
 }
 
 /** The metrics exposition the operations endpoint serves. */

@@ -1,7 +1,7 @@
 /** The JSON API's view of a resolved subject (`/api/v1/resolve`), as data. */
 import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-response.js';
 import type { ResolutionQuery } from '../federation/types.js';
-import { verifiedTrustMarksView } from './explain-report.js';
+import { toleratedView, verifiedTrustMarksView } from './explain-report.js';
 import type { ServedResolution } from './resolution-service.js';
 
 /** The body of `/api/v1/resolve` for `resolution`, limited to the query's Entity Types. */
@@ -17,6 +17,8 @@ export function resolutionReport(query: ResolutionQuery, resolution: ServedResol
     exp: resolutionExpiry(chain, marks),
     resolved_at: Math.floor(resolution.resolvedAt),
     cached: resolution.cached,
+    // Deviations from the Final this resolution was accepted with (docs/tolerances.md).
+    tolerated: toleratedView(chain.tolerated),
   };
 }
 

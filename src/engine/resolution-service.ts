@@ -116,10 +116,15 @@ export function isRefreshDue(
 
 let entryCounter = 0;
 
+/** How many tolerated statements are remembered as logged before the memory starts over. */
+const TOLERANCE_LOG_MEMORY = 10_000;
+
 /** Resolves queries through the core resolver with a resolution cache in front. */
 export class ResolutionService {
   readonly #deps: ResolutionServiceDependencies;
   readonly #inFlight = new Coalescer<ResolutionEntry>();
+  /** Tolerated statements already logged (see #reportTolerances). */
+  readonly #toleranceLog = new Set<string>();
 
   constructor(deps: ResolutionServiceDependencies) {
     this.#deps = deps;
@@ -371,11 +376,43 @@ export class ResolutionService {
     if (outcome.rejected.length > 0) await this.#deps.statements?.discard(outcome.rejected);
     const label = outcome.ok ? 'resolved' : outcome.error.code;
     metrics?.resolution(label, clock.now() - started);
+    this.#reportTolerances(subject, outcome);
     if (!outcome.ok) {
       const level = outcome.error.code === 'server_error' ? 'error' : 'info';
       logger?.[level]({ subject, error: outcome.error.toDetail() }, 'resolution failed');
     }
     return outcome;
+  }
+
+  /**
+   * Every use of a tolerance is reported: the chosen chain's in a metric, once per computed
+   * resolution; each tolerated statement of any branch in the log, once per statement and
+   * tolerance (a bounded memory, so a busy resolver does not repeat itself).
+   */
+  #reportTolerances(subject: string, outcome: ResolutionOutcome): void {
+    if (outcome.ok && outcome.chain.tolerated !== undefined) {
+      const names = new Set(outcome.chain.tolerated.map((use) => use.tolerance));
+      for (const name of names) this.#deps.metrics?.toleranceUsed(name);
+    }
+    for (const branch of outcome.trace.branches) {
+      for (const use of branch.tolerated ?? []) {
+        const statement = branch.path.slice(use.statementIndex, use.statementIndex + 2).join(' > ');
+        const key = `${use.tolerance}\n${use.url ?? statement}`;
+        if (this.#toleranceLog.has(key)) continue;
+        if (this.#toleranceLog.size >= TOLERANCE_LOG_MEMORY) this.#toleranceLog.clear();
+        this.#toleranceLog.add(key);
+        this.#deps.logger?.info(
+          {
+            subject,
+            tolerance: use.tolerance,
+            section: use.section,
+            statement_index: use.statementIndex,
+            ...(use.url === undefined ? {} : { url: use.url }),
+          },
+          `tolerated: ${use.message}`,
+        );
+      }
+    }
   }
 
   async #store(key: string, outcome: ResolutionOutcome, cache: boolean): Promise<ResolutionEntry> {

@@ -56,3 +56,18 @@ export function readEntityIdClaim(
   }
   return value;
 }
+
+/**
+ * The trust mark type of a mark, a `trust_marks` entry or a delegation (§7.1, §3.1.2): the Final
+ * name `trust_mark_type` or, when the draft names are tolerated, `trust_mark_id` (draft 42) or
+ * `id` (up to draft 41). `legacy` reports whether a draft name was the one read.
+ */
+export function readTrustMarkType(
+  object: JsonObject,
+  tolerateDraftNames: boolean,
+): { readonly type: unknown; readonly legacy: boolean } {
+  const type = getOwn(object, 'trust_mark_type');
+  if (type !== undefined || !tolerateDraftNames) return { type, legacy: false };
+  const draft = getOwn(object, 'trust_mark_id') ?? getOwn(object, 'id');
+  return { type: draft, legacy: draft !== undefined };
+}

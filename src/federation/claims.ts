@@ -8,12 +8,19 @@ import {
   PRIVATE_JWK_MEMBERS,
   SPEC_DEFINED_CLAIMS,
 } from './constants.js';
-import { readEntityIdClaim, readNumericDate, type ClaimFailure } from './claim-readers.js';
+import {
+  readEntityIdClaim,
+  readNumericDate,
+  readTrustMarkType,
+  type ClaimFailure,
+} from './claim-readers.js';
 import { isEntityIdentifier, type EntityIdOptions } from './entity-id.js';
 import { InvalidMetadataError, InvalidTrustChainError, type FailureReason } from './errors.js';
 import { getOwn, hasOwn, isNonEmptyString, isPlainObject, type JsonObject } from './json.js';
+import { decodeJwsParts } from './jws.js';
 import { readMetadata } from './metadata-policy/read-metadata.js';
 import type { Metadata, MetadataPolicy } from './metadata-policy/types.js';
+import { TOLERANCES, type ToleranceName, type ToleranceUse } from './tolerances.js';
 import type {
   Constraints,
   EntityStatementClaims,
@@ -28,7 +35,23 @@ import type {
 export interface ClaimOptions extends EntityIdOptions {
   /** Extension claims this deployment understands when they are listed in `crit` (§13.4). */
   readonly understoodCriticalClaims?: readonly string[];
+  /** Deviations of deployed software accepted (tolerances.ts); none by default. */
+  readonly tolerate?: readonly ToleranceName[];
 }
+
+/** Draft names of Entity Configuration claims read under `legacy-trust-mark-claims` (§3.1.2). */
+const DRAFT_CLAIM_NAMES = [
+  ['trust_marks_issuers', 'trust_mark_issuers'],
+  ['trust_marks_owners', 'trust_mark_owners'],
+] as const;
+
+/** A misplaced claim that a tolerance lets the statement through without. */
+const TOLERATED_PLACEMENT: Readonly<
+  Record<EntityStatementKind, Readonly<Record<string, ToleranceName>>>
+> = {
+  entity_configuration: { constraints: 'constraints-in-entity-configuration' },
+  subordinate_statement: { trust_marks: 'trust-marks-in-subordinate-statement' },
+};
 
 /** Claims allowed only in an Entity Configuration (§3.1.1, §3.2 steps 14, 15, 20–22). */
 const EC_ONLY_CLAIMS = [
@@ -246,15 +269,43 @@ function assertCrit(claims: JsonObject, options: ClaimOptions): string[] | undef
 }
 
 /**
- * §3.2 step 20: `trust_marks` is an array. Each entry is checked when the mark is verified
- * (trust-marks.ts): a malformed or untrusted mark is left out of the result (§8.3.2), it does not
- * invalidate the subject's whole configuration.
+ * §3.2 step 20, §3.1.2: `trust_marks` is an array of objects, each with a `trust_mark_type` and a
+ * `trust_mark` that is a JWT whose own `trust_mark_type` is the same. A statement that breaks this
+ * syntax is rejected, like any other failed §3.2 step. Whether a well-formed mark can be trusted
+ * (its `typ`, signature, time, subject, issuer, status) is §7.3, judged when marks are verified:
+ * such a mark is only left out (§8.3.2). Returns whether a draft type name was read.
  */
-function assertTrustMarks(value: unknown): readonly unknown[] {
+function assertTrustMarks(value: unknown, tolerateDraftNames: boolean): boolean {
+  const section = '§3.2';
   if (!Array.isArray(value)) {
-    throw invalid('claim_invalid', 'trust_marks', '"trust_marks" must be an array', '§3.1.2');
+    throw invalid('claim_invalid', 'trust_marks', '"trust_marks" must be an array', section);
   }
-  return value;
+  let legacy = false;
+  value.forEach((entry: unknown, index) => {
+    const at = `"trust_marks[${index}]"`;
+    const fail = (message: string) => invalid('claim_invalid', 'trust_marks', message, section);
+    if (!isPlainObject(entry)) throw fail(`${at} must be an object`);
+    const outer = readTrustMarkType(entry, tolerateDraftNames);
+    if (!isNonEmptyString(outer.type)) {
+      throw fail(`${at} has no "trust_mark_type" string`);
+    }
+    const jwt = getOwn(entry, 'trust_mark');
+    let payload: JsonObject;
+    try {
+      payload = decodeJwsParts(jwt, { what: 'trust mark', section }).payload;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'it cannot be decoded';
+      throw fail(`${at}.trust_mark is not a JWT: ${why}`);
+    }
+    const inner = readTrustMarkType(payload, tolerateDraftNames);
+    if (inner.type !== outer.type) {
+      throw fail(
+        `${at} names the type ${JSON.stringify(outer.type)} but its trust mark is of type ${JSON.stringify(inner.type ?? null)}`,
+      );
+    }
+    legacy ||= outer.legacy || inner.legacy;
+  });
+  return legacy;
 }
 
 function assertTrustMarkIssuers(
@@ -450,7 +501,11 @@ const statementClaimFailure: ClaimFailure = (reason, claim, message) =>
 export function assertEntityStatementClaims(
   claims: JsonObject,
   options: ClaimOptions = {},
-): { claims: EntityStatementClaims; kind: EntityStatementKind } {
+): {
+  claims: EntityStatementClaims;
+  kind: EntityStatementKind;
+  tolerated: readonly ToleranceUse[];
+} {
   const iss = readEntityIdClaim(claims, 'iss', options, statementClaimFailure);
   const sub = readEntityIdClaim(claims, 'sub', options, statementClaimFailure);
   const iat = readNumericDate(claims, 'iat', statementClaimFailure, true) ?? 0;
@@ -463,13 +518,24 @@ export function assertEntityStatementClaims(
   }
   const jwks = assertJwkSet(getOwn(claims, 'jwks'));
 
+  const tolerate = options.tolerate ?? [];
+  const tolerated: ToleranceUse[] = [];
+  const tolerateUse = (tolerance: ToleranceName, message: string) =>
+    tolerated.push({ tolerance, ...TOLERANCES[tolerance], message });
+  const ignored = new Set<string>();
+  const where =
+    kind === 'entity_configuration' ? 'an Entity Configuration' : 'a Subordinate Statement';
   const misplaced = kind === 'entity_configuration' ? SS_ONLY_CLAIMS : EC_ONLY_CLAIMS;
   for (const claim of [...misplaced, ...REGISTRATION_ONLY_CLAIMS]) {
-    if (hasOwn(claims, claim)) {
-      const where =
-        kind === 'entity_configuration' ? 'an Entity Configuration' : 'a Subordinate Statement';
-      throw invalid('claim_not_allowed', claim, `"${claim}" is not allowed in ${where}`, '§3.2');
+    if (!hasOwn(claims, claim)) continue;
+    const tolerance = TOLERATED_PLACEMENT[kind][claim];
+    if (tolerance !== undefined && tolerate.includes(tolerance)) {
+      // Ignored, never applied: the statement is read as if the claim were absent.
+      ignored.add(claim);
+      tolerateUse(tolerance, `"${claim}" in ${where} was ignored`);
+      continue;
     }
+    throw invalid('claim_not_allowed', claim, `"${claim}" is not allowed in ${where}`, '§3.2');
   }
 
   const result: { -readonly [K in keyof EntityStatementClaims]: EntityStatementClaims[K] } = {
@@ -480,6 +546,7 @@ export function assertEntityStatementClaims(
     exp,
     jwks,
   };
+  for (const claim of ignored) delete result[claim];
   const crit = assertCrit(claims, options);
   if (crit !== undefined) result.crit = crit;
   if (hasOwn(claims, 'metadata')) result.metadata = assertMetadata(getOwn(claims, 'metadata'));
@@ -501,19 +568,33 @@ export function assertEntityStatementClaims(
         '§3.1.1',
       );
     }
-    if (hasOwn(claims, 'trust_marks'))
-      result.trust_marks = assertTrustMarks(getOwn(claims, 'trust_marks'));
-    if (hasOwn(claims, 'trust_mark_issuers')) {
-      result.trust_mark_issuers = assertTrustMarkIssuers(
-        getOwn(claims, 'trust_mark_issuers'),
-        options,
-      );
+    const draftNames = tolerate.includes('legacy-trust-mark-claims');
+    if (hasOwn(claims, 'trust_marks')) {
+      const trustMarks = getOwn(claims, 'trust_marks');
+      if (assertTrustMarks(trustMarks, draftNames)) {
+        tolerateUse(
+          'legacy-trust-mark-claims',
+          '"trust_marks" uses a draft name of trust_mark_type',
+        );
+      }
+      result.trust_marks = trustMarks as readonly unknown[];
     }
-    if (hasOwn(claims, 'trust_mark_owners')) {
-      result.trust_mark_owners = assertTrustMarkOwners(
-        getOwn(claims, 'trust_mark_owners'),
-        options,
-      );
+    // The Final name wins; a draft name is read only under the tolerance, and only without it.
+    const named = (final: (typeof DRAFT_CLAIM_NAMES)[number][1]): unknown => {
+      if (hasOwn(claims, final)) return getOwn(claims, final);
+      const draft = DRAFT_CLAIM_NAMES.find(([, name]) => name === final)?.[0];
+      if (!draftNames || draft === undefined || !hasOwn(claims, draft)) return undefined;
+      delete result[draft];
+      tolerateUse('legacy-trust-mark-claims', `"${draft}" was read as "${final}"`);
+      return getOwn(claims, draft);
+    };
+    const issuers = named('trust_mark_issuers');
+    if (issuers !== undefined) {
+      result.trust_mark_issuers = assertTrustMarkIssuers(issuers, options);
+    }
+    const owners = named('trust_mark_owners');
+    if (owners !== undefined) {
+      result.trust_mark_owners = assertTrustMarkOwners(owners, options);
     }
   } else {
     if (hasOwn(claims, 'constraints'))
@@ -537,5 +618,5 @@ export function assertEntityStatementClaims(
       );
     }
   }
-  return { claims: result, kind };
+  return { claims: result, kind, tolerated };
 }

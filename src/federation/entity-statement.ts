@@ -65,8 +65,14 @@ export function decodeEntityStatement(
     what: 'Entity Statement',
     section: '§3.2',
   });
-  const { claims, kind } = assertEntityStatementClaims(decoded.payload, options);
-  return { jwt: decoded.jwt, header: decoded.header, claims, kind };
+  const { claims, kind, tolerated } = assertEntityStatementClaims(decoded.payload, options);
+  return {
+    jwt: decoded.jwt,
+    header: decoded.header,
+    claims,
+    kind,
+    ...(tolerated.length === 0 ? {} : { tolerated }),
+  };
 }
 
 /** §3.2 steps 7, 8: `iat` in the past and `exp` in the future, each with leeway. */

@@ -73,6 +73,7 @@ export const FAILURE_REASONS = [
   'policy_merge_failed',
   'policy_operator_not_understood',
   'policy_violation',
+  'issuer_mismatch',
   // fetching statements over HTTP (§9, §8.1)
   'statement_unavailable',
   'upstream_timeout',

@@ -89,7 +89,11 @@ export type {
   MetadataPolicy,
   ParameterPolicy,
 } from './metadata-policy/types.js';
-export { resolveChainMetadata } from './resolved-metadata.js';
+export {
+  ISSUER_BOUND_ENTITY_TYPES,
+  assertIssuerIsEntity,
+  resolveChainMetadata,
+} from './resolved-metadata.js';
 export {
   resolveTrustChain,
   resolveTrustChainJwts,
@@ -138,6 +142,15 @@ export {
   type TrustMarkOptions,
   type VerifiedTrustMark,
 } from './trust-marks.js';
+export {
+  TOLERANCES,
+  TOLERANCE_NAMES,
+  isToleranceName,
+  locateToleranceUses,
+  type LocatedToleranceUse,
+  type ToleranceName,
+  type ToleranceUse,
+} from './tolerances.js';
 export type { JsonObject } from './json.js';
 export type { JwsHeader } from './jws.js';
 export type {

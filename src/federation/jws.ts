@@ -53,17 +53,28 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /** Strict UTF-8: invalid byte sequences make the JWS malformed instead of being repaired. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes and checks the parts of a compact JWS; see {@link JwsDecodeOptions}. */
-export function decodeJws(
-  jwt: unknown,
-  options: JwsDecodeOptions,
-): { jwt: string; header: JwsHeader; payload: JsonObject } {
+/** What {@link decodeJwsParts} needs: the bounds and how failures are reported. */
+export type JwsPartsOptions = Pick<JwsDecodeOptions, 'maxLength' | 'what' | 'section' | 'error'>;
+
+function failureOf(options: JwsPartsOptions) {
   const ErrorClass = options.error ?? InvalidTrustChainError;
-  const fail = (
+  return (
     reason: FederationErrorOptions['reason'],
     message: string,
     extra: Partial<FederationErrorOptions> = {},
   ) => new ErrorClass(message, { reason, section: options.section, ...extra });
+}
+
+/**
+ * The structure of a compact JWS only (§1.1): a string within the size bound, three base64url
+ * parts, a UTF-8 JSON object header and payload with bounded nesting. Nothing is trusted and no
+ * header parameter is checked: what a JWT claim must be "syntactically" (§3.2 step 20).
+ */
+export function decodeJwsParts(
+  jwt: unknown,
+  options: JwsPartsOptions,
+): { jwt: string; header: JsonObject; payload: JsonObject } {
+  const fail = failureOf(options);
   const malformed = (message: string, cause?: unknown) =>
     fail('statement_malformed', message, cause === undefined ? {} : { cause });
 
@@ -97,7 +108,20 @@ export function decodeJws(
     }
     return parsed;
   };
-  const header = decodePart(headerPart, 'header');
+  return {
+    jwt,
+    header: decodePart(headerPart, 'header'),
+    payload: decodePart(payloadPart, 'payload'),
+  };
+}
+
+/** Decodes and checks the parts of a compact JWS; see {@link JwsDecodeOptions}. */
+export function decodeJws(
+  jwt: unknown,
+  options: JwsDecodeOptions,
+): { jwt: string; header: JwsHeader; payload: JsonObject } {
+  const fail = failureOf(options);
+  const { jwt: compact, header, payload } = decodeJwsParts(jwt, options);
 
   const typ = getOwn(header, 'typ');
   if (typeof typ !== 'string' || !options.typ.includes(typ)) {
@@ -144,5 +168,5 @@ export function decodeJws(
       },
     );
   }
-  return { jwt, header: { ...header, typ, alg, kid }, payload: decodePart(payloadPart, 'payload') };
+  return { jwt: compact, header: { ...header, typ, alg, kid }, payload };
 }

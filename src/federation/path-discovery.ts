@@ -68,6 +68,11 @@ export interface DeadBranch {
   /** Entity Identifiers from the subject up to where the branch ended. */
   readonly path: readonly string[];
   readonly failure: FailureDetail;
+  /**
+   * True when the branch ended at a statement that was received and found invalid (a verdict on
+   * the federation), rather than at one that could not be obtained or a bound of this resolver.
+   */
+  readonly rejected?: boolean;
 }
 
 /** A candidate chain: ES[0..i] ending with the Trust Anchor's Entity Configuration. */
@@ -100,6 +105,8 @@ export type DiscoveryResult = DiscoveryRecord &
         readonly ok: false;
         /** Why the subject's own Entity Configuration cannot be used (statementIndex 0). */
         readonly error: FederationError;
+        /** True when it was received and found invalid, false when it could not be obtained. */
+        readonly subjectRejected: boolean;
       }
   );
 
@@ -137,7 +144,25 @@ export interface DiscoveryRun {
 /** A fetch that has ended: its statement, or why there is none. */
 type Settled =
   | { readonly ok: true; readonly statement: DecodedEntityStatement }
-  | { readonly ok: false; readonly error: FederationError };
+  | {
+      readonly ok: false;
+      readonly error: FederationError;
+      /** The statement arrived and was found invalid (see DeadBranch.rejected). */
+      readonly rejected?: boolean;
+    };
+
+/** The dead branch a failed fetch leaves, marked when the statement was received and rejected. */
+function deadBranch(
+  path: readonly string[],
+  settled: Extract<Settled, { ok: false }>,
+  failure: FederationError = settled.error,
+): DeadBranch {
+  return {
+    path,
+    failure: failure.toDetail(),
+    ...(settled.rejected === true ? { rejected: true } : {}),
+  };
+}
 
 /**
  * An entity reached on one path from the subject, with its checked configuration. It is linked
@@ -213,6 +238,8 @@ class Discovery {
   readonly #subordinates = new Map<string, Settled>();
   readonly #fetches: FetchTrace[] = [];
   readonly #rejected = new Set<string>();
+  /** Failures of statements that arrived and were found invalid. */
+  readonly #rejections = new WeakSet<FederationError>();
   #fetchCount = 0;
   #nodes = 0;
   #finished = false;
@@ -304,6 +331,7 @@ class Discovery {
       // A statement that arrived but cannot be used is reported, so no cache keeps it.
       if (fetched !== undefined) this.#reject(fetched.url);
       const failure = toFederationError(error).withLocation({ url: fetched?.url ?? fetchUrl });
+      if (fetched !== undefined) this.#rejections.add(failure);
       const detail = failure.toDetail();
       this.#trace({
         kind,
@@ -357,7 +385,9 @@ class Discovery {
           await this.#checkConfiguration(decoded);
         } catch (error) {
           if (decoded.source !== undefined) this.#reject(decoded.source);
-          throw toFederationError(error).withLocation({ iss: entityId, sub: entityId });
+          const failure = toFederationError(error).withLocation({ iss: entityId, sub: entityId });
+          this.#rejections.add(failure);
+          throw failure;
         }
         return decoded;
       },
@@ -427,8 +457,14 @@ class Discovery {
       running.push(
         task.fetch().then(
           (statement) => void task.memo.set(task.key, { ok: true, statement }),
-          (error: unknown) =>
-            void task.memo.set(task.key, { ok: false, error: toFederationError(error) }),
+          (error: unknown) => {
+            const failure = toFederationError(error);
+            task.memo.set(task.key, {
+              ok: false,
+              error: failure,
+              ...(this.#rejections.has(failure) ? { rejected: true } : {}),
+            });
+          },
         ),
       );
     }
@@ -493,7 +529,7 @@ class Discovery {
         if (settled === undefined) continue;
         if (!settled.ok) {
           const located = settled.error.withLocation({ statementIndex: link.node.path.length });
-          dead.push({ node: link.node, branch: { path: branch, failure: located.toDetail() } });
+          dead.push({ node: link.node, branch: deadBranch(branch, settled, located) });
         } else if (this.#isAnchor(link.superior)) {
           reached.push({ node: link.node, anchor: link.superior, statement: settled.statement });
         }
@@ -613,7 +649,7 @@ class Discovery {
       const failure = this.#isAnchor(hint)
         ? settled.error.withLocation({ statementIndex: node.path.length + 1 })
         : settled.error;
-      out.dead({ node, branch: { path: branch, failure: failure.toDetail() } });
+      out.dead({ node, branch: deadBranch(branch, settled, failure) });
       return;
     }
     if (++this.#nodes > this.#limits.maxFetches * 4) {
@@ -697,9 +733,12 @@ async function collect(
       });
     }
   } catch (error) {
+    const settled = discovery.configuration(query.subject);
     return {
       ok: false,
       error: toFederationError(error).withLocation({ statementIndex: 0 }),
+      // Received and found invalid, or an Entity Statement that is not a configuration.
+      subjectRejected: settled === undefined || settled.ok || settled.rejected === true,
       ...discovery.finish(),
     };
   }

@@ -4,7 +4,7 @@
  * merged metadata policy.
  */
 import { applyAllowedEntityTypes } from './constraints.js';
-import { FederationError } from './errors.js';
+import { FederationError, InvalidMetadataError } from './errors.js';
 import {
   applyMetadataPolicy,
   applySuperiorMetadata,
@@ -12,6 +12,43 @@ import {
 } from './metadata-policy/index.js';
 import type { Metadata } from './metadata-policy/types.js';
 import type { DecodedEntityStatement } from './types.js';
+
+/**
+ * Entity Types whose `issuer` parameter MUST be the entity's own Entity Identifier: §5.1.3 for an
+ * OpenID Provider (OpenID Connect Discovery's issuer), §5.1.4 for an OAuth Authorization Server
+ * (RFC 8414's issuer). No other Entity Type defined by the spec ties a parameter to it.
+ */
+export const ISSUER_BOUND_ENTITY_TYPES: Readonly<Record<string, string>> = {
+  openid_provider: '§5.1.3',
+  oauth_authorization_server: '§5.1.4',
+};
+
+/**
+ * §5.1.3, §5.1.4: the Resolved Metadata, after every policy, must name the subject as `issuer`
+ * (§6.1.4.2: metadata that is not correct MUST NOT be used). A present value that differs, or is
+ * not a string, fails the chain with `issuer_mismatch`; an absent one is left to the protocol
+ * (docs/decisions.md).
+ */
+export function assertIssuerIsEntity(metadata: Metadata, entityId: string): void {
+  for (const [entityType, section] of Object.entries(ISSUER_BOUND_ENTITY_TYPES)) {
+    const typeMetadata = metadata[entityType];
+    if (typeMetadata === undefined || !Object.hasOwn(typeMetadata, 'issuer')) continue;
+    const issuer = typeMetadata['issuer'];
+    if (issuer === entityId) continue;
+    throw new InvalidMetadataError(
+      `the ${entityType} issuer ${JSON.stringify(issuer)} is not the Entity Identifier ${entityId}`,
+      {
+        reason: 'issuer_mismatch',
+        section,
+        statementIndex: 0,
+        iss: entityId,
+        sub: entityId,
+        entityType,
+        parameter: 'issuer',
+      },
+    );
+  }
+}
 
 /**
  * Resolves the metadata of ES[0] through the chain's Subordinate Statements. Policy errors carry
@@ -43,9 +80,10 @@ export function resolveChainMetadata(statements: readonly DecodedEntityStatement
       subordinateIndexes.flatMap((index) => statements[index]?.claims.metadata_policy_crit ?? []),
     ),
   ];
+  let resolved: Metadata;
   try {
     const policy = mergeMetadataPolicies(policies, { crit });
-    return applyMetadataPolicy(metadata, policy);
+    resolved = applyMetadataPolicy(metadata, policy);
   } catch (error) {
     if (error instanceof FederationError && error.location.policyIndex !== undefined) {
       const index = subordinateIndexes[error.location.policyIndex];
@@ -60,4 +98,6 @@ export function resolveChainMetadata(statements: readonly DecodedEntityStatement
     }
     throw error;
   }
+  assertIssuerIsEntity(resolved, subject.claims.sub);
+  return resolved;
 }

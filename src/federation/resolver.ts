@@ -21,6 +21,7 @@ import {
   type StatementValidationOptions,
 } from './path-discovery.js';
 import type { Clock, StatementSource } from './ports.js';
+import { locateToleranceUses, type LocatedToleranceUse } from './tolerances.js';
 import { resolveTrustChain, type TrustChainOptions } from './trust-chain.js';
 import type {
   DecodedEntityStatement,
@@ -60,12 +61,18 @@ export interface ResolutionContext {
 export interface BranchReport {
   /** Entity Identifiers from the subject up to the anchor (or to where the branch ended). */
   readonly path: readonly string[];
-  /** `valid`/`invalid`: a complete chain was validated; `incomplete`: discovery could not finish
-   * it; `not_evaluated`: a preferred valid chain was found first. */
+  /**
+   * `valid`: a complete chain was validated. `invalid`: a complete chain failed validation, or
+   * the branch ended at a statement that was received and found invalid. `incomplete`: discovery
+   * could not finish it (a statement could not be obtained, or a bound of this resolver was
+   * reached). `not_evaluated`: a preferred valid chain was found first.
+   */
   readonly status: 'valid' | 'invalid' | 'incomplete' | 'not_evaluated';
   readonly failure?: FailureDetail;
   /** Chain expiry, for valid chains. */
   readonly exp?: number;
+  /** Deviations its statements were accepted with (tolerances.ts), for complete chains. */
+  readonly tolerated?: readonly LocatedToleranceUse[];
 }
 
 /** Everything a resolution did, as data (for the diagnostics API). */
@@ -162,7 +169,13 @@ export class TrustChainResolver {
       return {
         ok: false,
         error: failure,
-        trace: trace([{ path: [subject], status: 'incomplete', failure: failure.toDetail() }]),
+        trace: trace([
+          {
+            path: [subject],
+            status: discovered.subjectRejected ? 'invalid' : 'incomplete',
+            failure: failure.toDetail(),
+          },
+        ]),
         rejected,
       };
     }
@@ -182,7 +195,12 @@ export class TrustChainResolver {
           now: context.now,
           intermediateConfigurations: discovered.configurations,
         });
-        reports.push({ path: candidate.path, status: 'valid', exp: chain.exp });
+        reports.push({
+          path: candidate.path,
+          status: 'valid',
+          exp: chain.exp,
+          ...(chain.tolerated === undefined ? {} : { tolerated: chain.tolerated }),
+        });
         chosen ??= chain;
       } catch (error) {
         const failure = toFederationError(error);
@@ -190,10 +208,16 @@ export class TrustChainResolver {
         const culprit = index === undefined ? undefined : candidate.statements[index];
         if (culprit?.source !== undefined) rejected.push(culprit.source);
         failures.push(failure);
-        reports.push({ path: candidate.path, status: 'invalid', failure: failure.toDetail() });
+        const tolerated = locateToleranceUses(candidate.statements);
+        reports.push({
+          path: candidate.path,
+          status: 'invalid',
+          failure: failure.toDetail(),
+          ...(tolerated.length === 0 ? {} : { tolerated }),
+        });
       }
     }
-    reports.push(...discovered.deadBranches.map(incomplete));
+    reports.push(...discovered.deadBranches.map(deadBranchReport));
 
     if (chosen !== undefined) {
       return {
@@ -274,6 +298,10 @@ function failureOf(
     : new InvalidTrustChainError(text, options);
 }
 
-function incomplete(branch: DeadBranch): BranchReport {
-  return { path: branch.path, status: 'incomplete', failure: branch.failure };
+function deadBranchReport(branch: DeadBranch): BranchReport {
+  return {
+    path: branch.path,
+    status: branch.rejected === true ? 'invalid' : 'incomplete',
+    failure: branch.failure,
+  };
 }

@@ -2,6 +2,7 @@
  * Trust chain validation (§4, §10.2): linkage, keys from the statement above, the Trust Anchor's
  * pinned keys, time windows, authority hints and constraints; then the Resolved Metadata.
  */
+import { locateToleranceUses } from './tolerances.js';
 import { CORE_LIMITS } from './constants.js';
 import { validateConstraints } from './constraints.js';
 import {
@@ -261,6 +262,7 @@ export async function validateTrustChain(
       .filter((s) => s.kind === 'subordinate_statement')
       .map((s) => s.claims.iss),
   ];
+  const tolerated = locateToleranceUses(statements);
   return {
     statements,
     subject,
@@ -268,6 +270,7 @@ export async function validateTrustChain(
     path,
     // §10.4: a chain expires with its first-expiring statement.
     exp: Math.min(...statements.map((statement) => statement.claims.exp)),
+    ...(tolerated.length === 0 ? {} : { tolerated }),
   };
 }
 

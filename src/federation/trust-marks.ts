@@ -4,7 +4,12 @@
  * check Trust Mark Status responses (§8.4). A mark that fails any rule is reported with its reason
  * and left out of results; it never invalidates the chain of the entity that carries it (§8.3.2).
  */
-import { readEntityIdClaim, readNumericDate, type ClaimFailure } from './claim-readers.js';
+import {
+  readEntityIdClaim,
+  readNumericDate,
+  readTrustMarkType,
+  type ClaimFailure,
+} from './claim-readers.js';
 import { JWT_TYPES } from './constants.js';
 import { verifyJwsSignature, type VerifyOptions } from './entity-statement.js';
 import { FederationError, type FailureReason, type FederationErrorOptions } from './errors.js';
@@ -68,9 +73,7 @@ function fail(
 
 /** The type claim of a mark or an entry, under the Final name or, when allowed, a draft one. */
 export function trustMarkTypeOf(object: JsonObject, legacy: boolean): unknown {
-  const type = getOwn(object, 'trust_mark_type');
-  if (type !== undefined || !legacy) return type;
-  return getOwn(object, 'trust_mark_id') ?? getOwn(object, 'id');
+  return readTrustMarkType(object, legacy).type;
 }
 
 /** Claim failures of trust marks and delegations (§7.3). */

@@ -1,5 +1,6 @@
 /** Readonly domain types of the federation core. Wire claims keep their spec names. */
 import type { Metadata, MetadataPolicy } from './metadata-policy/types.js';
+import type { LocatedToleranceUse, ToleranceUse } from './tolerances.js';
 
 /** A public JSON Web Key as found in a `jwks` claim; `kid` is required (§1.1). */
 export interface Jwk {
@@ -83,6 +84,8 @@ export interface DecodedEntityStatement {
   readonly kind: EntityStatementKind;
   /** The URL it was obtained from, when it was fetched (what a cache must forget if it is bad). */
   readonly source?: string;
+  /** Deviations it was accepted with (tolerances.ts); absent when it follows the Final. */
+  readonly tolerated?: readonly ToleranceUse[];
 }
 
 /** A configured Trust Anchor: its Entity Identifier and its pinned (out-of-band) keys (§10, §11.3). */
@@ -103,6 +106,8 @@ export interface TrustChain {
   readonly path: readonly string[];
   /** §10.4: the smallest `exp` of all statements in the chain. */
   readonly exp: number;
+  /** Deviations its statements were accepted with, by chain index; absent when none. */
+  readonly tolerated?: readonly LocatedToleranceUse[];
 }
 
 /** A validated chain together with the subject's Resolved Metadata (§6.1.4). */

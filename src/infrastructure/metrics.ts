@@ -53,6 +53,13 @@ export class Metrics implements EngineMetrics, MetricsExporter {
     labelNames: ['cache'] as const,
     registers: [this.registry],
   });
+  /** Resolutions computed with a tolerance of deployed software (docs/tolerances.md). */
+  readonly tolerated = new Counter({
+    name: 'resolver_tolerated_resolutions_total',
+    help: 'Resolutions whose chosen chain needed a tolerance (TOLERATE), by tolerance',
+    labelNames: ['tolerance'] as const,
+    registers: [this.registry],
+  });
   /** Circuit changes of upstream origins, by the state entered. */
   readonly circuitChanges = new Counter({
     name: 'resolver_upstream_circuit_changes_total',
@@ -120,6 +127,11 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   resolution(outcome: string, seconds?: number): void {
     this.resolutions.inc({ outcome });
     if (seconds !== undefined) this.resolutionSeconds.observe({ outcome }, seconds);
+  }
+
+  /** Counts one computed resolution whose chosen chain needed `tolerance`. */
+  toleranceUsed(tolerance: string): void {
+    this.tolerated.inc({ tolerance });
   }
 
   /** Reports the size of a cache (entries, and bytes when bounded) at every scrape. */

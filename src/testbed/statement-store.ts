@@ -385,6 +385,16 @@ export class StatementStore {
       trustMarkIssuers: this.#trustMarkIssuersClaim(entity, values),
       trustMarkOwners: this.#trustMarkOwnersClaim(entity, values),
     });
+    if (faults?.constraintsInConfiguration !== undefined) {
+      claims['constraints'] = fillPlaceholders(faults.constraintsInConfiguration, values);
+    }
+    if (faults?.draftTrustMarkClaimNames === true) {
+      for (const claim of ['trust_mark_issuers', 'trust_mark_owners'] as const) {
+        if (claims[claim] === undefined) continue;
+        claims[claim.replace('trust_mark_', 'trust_marks_')] = claims[claim];
+        delete claims[claim];
+      }
+    }
     const signed = await this.#sign(claims, entity.name, faults, values);
     return { ...signed, trustMarks: new Map(marks.map((mark) => [mark.type, mark.jwt])) };
   }
@@ -467,6 +477,14 @@ export class StatementStore {
     return { type: spec.type, jwt, entry: buildTrustMarkEntry(typeClaim, outerType, jwt) };
   }
 
+  /** The `trust_marks` entries of `holder`'s current Entity Configuration. */
+  async #trustMarkEntries(holder: string): Promise<unknown[]> {
+    const { jwt } = await this.entityConfiguration(holder);
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const entries = (payload as { trust_marks?: unknown }).trust_marks;
+    return Array.isArray(entries) ? entries : [];
+  }
+
   #rememberTrustMark(jwt: string, mark: IssuedTrustMark): void {
     this.#issuedTrustMarks.delete(jwt);
     this.#issuedTrustMarks.set(jwt, mark);
@@ -501,6 +519,9 @@ export class StatementStore {
       sourceEndpoint: this.#urls.fetchEndpoint(issuer),
       extra: fillPlaceholders(extra, values),
     });
+    if (faults?.trustMarksInSubordinateStatement === true) {
+      claims['trust_marks'] = await this.#trustMarkEntries(subject);
+    }
     return this.#sign(claims, issuer, faults, values);
   }
 

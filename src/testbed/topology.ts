@@ -59,6 +59,22 @@ export interface StatementFaults {
   readonly body?: string;
   /** Claims merged over the generated ones; a member whose value is `undefined` is removed. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * Deviations of deployed software (docs/tolerances.md), each the case of one `TOLERATE`
+   * tolerance. In an Entity Configuration: this `constraints` claim, which §3.2 allows only in
+   * Subordinate Statements (spid-cie-oidc Trust Anchors publish one).
+   */
+  readonly constraintsInConfiguration?: Readonly<Record<string, unknown>>;
+  /**
+   * In a Subordinate Statement: the subject's `trust_marks` entries (those of its Entity
+   * Configuration, `[]` when it holds none), which §3.2 allows only in Entity Configurations.
+   */
+  readonly trustMarksInSubordinateStatement?: boolean;
+  /**
+   * In an Entity Configuration: `trust_mark_issuers` and `trust_mark_owners` under their draft
+   * names `trust_marks_issuers` and `trust_marks_owners` (up to draft 30).
+   */
+  readonly draftTrustMarkClaimNames?: boolean;
 }
 
 /** One federation entity. Its Entity Identifier is `<testbed url>/<name>`. */

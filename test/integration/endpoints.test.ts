@@ -154,13 +154,19 @@ describe('JSON API, discovery and operations', () => {
     assert.deepEqual(await missing.json(), {
       error: 'invalid_request',
       error_description: 'there is no endpoint at /nope',
+      reason: 'endpoint_not_found',
     });
     const wrong = await fetch(`${h.resolver.url}/resolve`, { method: 'DELETE' });
     assert.equal(wrong.status, 405);
     assert.match(wrong.headers.get('content-type') ?? '', /^application\/json/);
     assert.match(wrong.headers.get('allow') ?? '', /GET/);
-    const body = (await wrong.json()) as { error: string; error_description: string };
+    const body = (await wrong.json()) as {
+      error: string;
+      error_description: string;
+      reason: string;
+    };
     assert.equal(body.error, 'invalid_request');
+    assert.equal(body.reason, 'method_not_allowed');
     assert.match(body.error_description, /does not serve DELETE/);
   });
 });

@@ -159,7 +159,6 @@ describe('trust marks in resolutions', () => {
     ['op-future', 'statement_not_yet_valid'],
     ['op-forged', 'signature_invalid'],
     ['op-typ', 'typ_invalid'],
-    ['op-outer', 'claim_invalid'],
     ['op-wrong-sub', 'subject_mismatch'],
     ['op-wrong-issuer', 'trust_mark_issuer_not_trusted'],
     ['op-unknown-type', 'trust_mark_type_not_recognized'],
@@ -171,7 +170,6 @@ describe('trust marks in resolutions', () => {
     ['op-status-404', 'trust_mark_status_not_active'],
     ['op-status-500', 'trust_mark_status_unavailable'],
     ['op-status-forged', 'trust_mark_status_invalid'],
-    ['op-legacy', 'claim_invalid'],
   ];
   for (const [subject, reason] of rejections) {
     it(`leaves out the mark of ${subject} silently and explains it as ${reason}`, async () => {
@@ -185,6 +183,35 @@ describe('trust marks in resolutions', () => {
       assert.deepEqual(report.verified, []);
       assert.equal(report.rejected.length, 1);
       assert.equal(report.rejected[0]?.failure.reason, reason, JSON.stringify(report.rejected[0]));
+    });
+  }
+
+  // §3.2 step 20 (docs/decisions.md): the syntax of trust_marks is a statement check, so a
+  // configuration that breaks it is rejected as a whole, unlike a mark that fails §7.3.
+  for (const [subject, why] of [
+    ['op-outer', /names the type .* but its trust mark is of type/],
+    ['op-legacy', /has no "trust_mark_type"/],
+  ] as const) {
+    it(`§3.2 step 20: rejects the configuration of ${subject}, whose trust_marks entry is malformed`, async () => {
+      const response = await h.get('/resolve', h.query(subject));
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as Record<string, string>;
+      assert.equal(body['error'], 'invalid_trust_chain');
+      assert.equal(body['reason'], 'claim_invalid');
+      assert.match(body['error_description'] ?? '', why);
+      const report = (await (await h.get('/api/v1/explain', h.query(subject))).json()) as {
+        error: { statement_index: number; claim: string; section: string };
+        branches: Array<{ status: string }>;
+      };
+      assert.deepEqual(
+        [report.error.statement_index, report.error.claim, report.error.section],
+        [0, 'trust_marks', '§3.2'],
+      );
+      assert.deepEqual(
+        report.branches.map((branch) => branch.status),
+        ['invalid'],
+        'a configuration that arrived and failed is invalid, not incomplete',
+      );
     });
   }
 
@@ -239,7 +266,7 @@ describe('trust mark settings', () => {
     }
   });
 
-  it('ACCEPT_LEGACY_TRUST_MARK_CLAIMS=true reads trust_mark_id as the type', async () => {
+  it('ACCEPT_LEGACY_TRUST_MARK_CLAIMS=true (the deprecated alias of TOLERATE=legacy-trust-mark-claims) reads trust_mark_id as the type', async () => {
     const h = await startHarness(topology(), ['ta'], { ACCEPT_LEGACY_TRUST_MARK_CLAIMS: 'true' });
     try {
       const claims = peek(await (await h.get('/resolve', h.query('op-legacy'))).text()).claims;

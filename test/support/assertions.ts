@@ -13,6 +13,8 @@ export interface ExpectedFailure {
   readonly statementIndex?: number;
   /** The upstream HTTP status in the error's location. */
   readonly status?: number;
+  /** The claim or header parameter concerned. */
+  readonly claim?: string;
 }
 
 function check(error: unknown, expected: ExpectedFailure): true {
@@ -28,6 +30,7 @@ function check(error: unknown, expected: ExpectedFailure): true {
     );
   }
   if (expected.status !== undefined) assert.equal(error.location.status, expected.status);
+  if (expected.claim !== undefined) assert.equal(error.location.claim, expected.claim);
   assert.equal(error.name, error.constructor.name);
   return true;
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer, type RunningService } from '../../src/server.js';
 import { startTestbed, type Testbed, type Topology } from '../../src/testbed/index.js';
@@ -45,6 +45,7 @@ export async function startTestResolver(
   testbed: Testbed,
   anchors: readonly string[],
   env: Readonly<Record<string, string>> = {},
+  logger: Logger = pino({ level: 'silent' }),
 ): Promise<TestResolver> {
   const dir = mkdtempSync(join(tmpdir(), 'trust-anchors-'));
   try {
@@ -64,7 +65,7 @@ export async function startTestResolver(
       CIRCUIT_BREAKER_FAILURES: '0',
       ...env,
     });
-    const service = await startServer(config, { logger: pino({ level: 'silent' }) });
+    const service = await startServer(config, { logger });
     return {
       service,
       anchorsDir: dir,

@@ -492,7 +492,7 @@ describe('§3 decodeEntityStatement', () => {
         },
       );
     });
-    it('§3.2 step 20: trust_marks must be an array; its entries are checked per mark, not here', () => {
+    it('§3.2 step 20: trust_marks must be an array of well-formed entries (trust-marks-syntax.test.ts)', () => {
       assertFails(
         () => decodeEntityStatement(forgeJws(HEADER, ecClaims({ trust_marks: { a: 1 } }))),
         {
@@ -500,12 +500,21 @@ describe('§3 decodeEntityStatement', () => {
           reason: 'claim_invalid',
         },
       );
-      const entries = [
-        { trust_mark_type: 'https://tm.example.org/b', trust_mark: 'x.y.z' },
-        'junk',
-      ];
+      const type = 'https://tm.example.org/b';
+      const mark = forgeJws(
+        { typ: 'trust-mark+jwt', alg: 'ES256', kid: 'm' },
+        {
+          trust_mark_type: type,
+        },
+      );
+      const entries = [{ trust_mark_type: type, trust_mark: mark }];
       const decoded = decodeEntityStatement(forgeJws(HEADER, ecClaims({ trust_marks: entries })));
       assert.deepEqual(decoded.claims.trust_marks, entries);
+      assertFails(
+        () =>
+          decodeEntityStatement(forgeJws(HEADER, ecClaims({ trust_marks: [...entries, 'junk'] }))),
+        { code: 'invalid_trust_chain', reason: 'claim_invalid', claim: 'trust_marks' },
+      );
     });
     it('checks trust_mark_issuers and trust_mark_owners shapes', () => {
       assertFails(

@@ -29,7 +29,11 @@ describe('HTTP status of each spec error code (§8.9)', () => {
       new InvalidTrustChainError('broken', { reason: 'signature_invalid' }),
     );
     assert.equal(status, 400);
-    assert.deepEqual(body, { error: 'invalid_trust_chain', error_description: 'broken' });
+    assert.deepEqual(body, {
+      error: 'invalid_trust_chain',
+      error_description: 'broken',
+      reason: 'signature_invalid',
+    });
   });
 
   it('never leaks details of unexpected errors', () => {
