@@ -39,10 +39,16 @@ export const STATUS_BY_REASON: Readonly<Partial<Record<FailureReason, number>>> 
 /** Seconds a client should wait after a 503 before retrying. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** The §8.9 error body: `{ error, error_description }`. */
+/**
+ * The §8.9 error body: `{ error, error_description }`, plus `reason`, the machine-readable
+ * reason of docs/reasons.md, so a client can tell failures apart without parsing prose (§8.9
+ * allows members beyond the two it requires; clients ignore those they do not know).
+ */
 export interface ErrorBody {
   readonly error: FederationErrorCode;
   readonly error_description: string;
+  /** Absent on `server_error`, whose details stay in the log. */
+  readonly reason?: FailureReason;
 }
 
 /** Status and body for any thrown value; 5xx bodies are generic (details go to the log). */
@@ -50,7 +56,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   if (error instanceof FederationError && error.code !== 'server_error') {
     return {
       status: STATUS_BY_REASON[error.reason] ?? STATUS_BY_CODE[error.code],
-      body: { error: error.code, error_description: error.message },
+      body: { error: error.code, error_description: error.message, reason: error.reason },
     };
   }
   return {

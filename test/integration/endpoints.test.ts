@@ -154,6 +154,7 @@ describe('JSON API, discovery and operations', () => {
     assert.deepEqual(await missing.json(), {
       error: 'invalid_request',
       error_description: 'there is no endpoint at /nope',
+      reason: 'endpoint_not_found',
     });
     const wrong = await fetch(`${h.resolver.url}/resolve`, { method: 'DELETE' });
     assert.equal(wrong.status, 405);
