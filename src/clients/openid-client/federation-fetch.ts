@@ -75,10 +75,19 @@ export interface FederationFetchOptions {
 }
 
 /**
- * The function {@link createFederationFetch} returns: the standard `fetch` signature, usable as
+ * The `init` of a {@link FederationFetch} call: `RequestInit`, whose members may also be given as
+ * `undefined` (as openid-client gives `body`), which `fetch` treats as absent.
+ */
+export type FederationFetchInit = { [K in keyof RequestInit]?: RequestInit[K] | undefined };
+
+/**
+ * The function {@link createFederationFetch} returns: the `fetch` signature, usable as
  * openid-client's `customFetch` or by any fetch-based client.
  */
-export type FederationFetch = FetchFunction;
+export type FederationFetch = (
+  input: string | URL | Request,
+  init?: FederationFetchInit,
+) => Promise<Response>;
 
 /** An http(s) URL without query or fragment, or a TypeError naming the option. */
 function parseIdentifier(value: unknown, name: string): URL {
@@ -160,7 +169,7 @@ function settingsOf(options: FederationFetchOptions): Settings {
 /** The URL, method and signal of a fetch call, whichever form its arguments take. */
 function requestOf(
   input: string | URL | Request,
-  init: RequestInit | undefined,
+  init: FederationFetchInit | undefined,
 ): { url: URL | undefined; method: string; signal: AbortSignal | undefined } {
   const request = typeof input === 'string' || input instanceof URL ? undefined : input;
   const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -260,7 +269,8 @@ export function createFederationFetch(options: FederationFetchOptions): Federati
   return async function federationFetch(input, init) {
     const { url, method, signal } = requestOf(input, init);
     const target = url === undefined || method !== 'GET' ? undefined : discoveryTarget(url);
-    if (target === undefined) return settings.fetch(input, init);
+    // Handed on as given: `fetch` reads an `undefined` member as an absent one.
+    if (target === undefined) return settings.fetch(input, init as RequestInit | undefined);
     const entityType = settings.entityType ?? target.entityType;
     const document = await discoveryDocument(settings, target.issuer, entityType, signal);
     return new Response(JSON.stringify(document), {

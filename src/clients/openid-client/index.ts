@@ -8,6 +8,7 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_MAX_RESPONSE_BYTES,
   type FederationFetch,
+  type FederationFetchInit,
   type FederationFetchOptions,
   type FederationFetchVerifyOptions,
 } from './federation-fetch.js';

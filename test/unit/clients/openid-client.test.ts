@@ -158,7 +158,8 @@ describe('createFederationFetch options', () => {
 describe('createFederationFetch without verify', () => {
   it('passes every other request through with its arguments untouched', async () => {
     const { calls, fetch } = recorder(() => new Response('from the provider', { status: 201 }));
-    const federationFetch = helper({}, fetch);
+    // The helper has the type of fetch itself: wherever fetch goes, it goes.
+    const federationFetch: typeof globalThis.fetch = helper({}, fetch);
     const init: RequestInit = { method: 'POST', body: 'grant_type=client_credentials' };
     const token = await federationFetch('https://op.example/token', init);
     assert.equal(await token.text(), 'from the provider');
