@@ -11,7 +11,7 @@
 export const INVALID_RESOLVE_RESPONSE = 'invalid_resolve_response';
 
 /**
- * Reasons the helper gives itself, with code {@link INVALID_RESOLVE_RESPONSE} unless said
+ * The reasons the helper gives itself, with code {@link INVALID_RESOLVE_RESPONSE} unless said
  * otherwise. Failures the resolver reports carry the resolver's own reason instead (its
  * docs/reasons.md).
  *
@@ -37,26 +37,30 @@ export const INVALID_RESOLVE_RESPONSE = 'invalid_resolve_response';
  * - `discovery_url_invalid` (code `invalid_request`): a well-known request with a query or a
  *   fragment, from which no issuer can be derived.
  */
-export type ClientFailureReason =
-  | 'response_too_large'
-  | 'content_type_invalid'
-  | 'body_malformed'
-  | 'status_unexpected'
-  | 'typ_invalid'
-  | 'alg_not_allowed'
-  | 'kid_missing'
-  | 'kid_unknown'
-  | 'signature_invalid'
-  | 'iss_mismatch'
-  | 'sub_mismatch'
-  | 'claim_missing'
-  | 'claim_invalid'
-  | 'statement_expired'
-  | 'statement_not_yet_valid'
-  | 'trust_chain_invalid'
-  | 'trust_anchor_not_requested'
-  | 'entity_type_not_found'
-  | 'discovery_url_invalid';
+export const CLIENT_FAILURE_REASONS = [
+  'response_too_large',
+  'content_type_invalid',
+  'body_malformed',
+  'status_unexpected',
+  'typ_invalid',
+  'alg_not_allowed',
+  'kid_missing',
+  'kid_unknown',
+  'signature_invalid',
+  'iss_mismatch',
+  'sub_mismatch',
+  'claim_missing',
+  'claim_invalid',
+  'statement_expired',
+  'statement_not_yet_valid',
+  'trust_chain_invalid',
+  'trust_anchor_not_requested',
+  'entity_type_not_found',
+  'discovery_url_invalid',
+] as const;
+
+/** One of {@link CLIENT_FAILURE_REASONS}. */
+export type ClientFailureReason = (typeof CLIENT_FAILURE_REASONS)[number];
 
 /** What a {@link FederationResolutionError} says besides its message. */
 export interface FederationResolutionErrorDetails {

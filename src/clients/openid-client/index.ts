@@ -13,6 +13,7 @@ export {
   type FederationFetchVerifyOptions,
 } from './federation-fetch.js';
 export {
+  CLIENT_FAILURE_REASONS,
   FederationResolutionError,
   INVALID_RESOLVE_RESPONSE,
   type ClientFailureReason,
