@@ -40,13 +40,14 @@ export const STATUS_BY_REASON: Readonly<Partial<Record<FailureReason, number>>> 
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * The §8.9 error body: `{ error, error_description }`, plus the machine-readable `reason`
- * (docs/reasons.md) for every error but `server_error`, so a client can tell failures apart
- * without parsing prose (an extension member; clients that do not know it ignore it).
+ * The §8.9 error body: `{ error, error_description }`, plus `reason`, the machine-readable
+ * reason of docs/reasons.md, so a client can tell failures apart without parsing prose (§8.9
+ * allows members beyond the two it requires; clients ignore those they do not know).
  */
 export interface ErrorBody {
   readonly error: FederationErrorCode;
   readonly error_description: string;
+  /** Absent on `server_error`, whose details stay in the log. */
   readonly reason?: FailureReason;
 }
 

@@ -21,7 +21,8 @@ export interface Reply {
 
 /** What a request asks for. */
 export interface Route {
-  readonly kind: TestbedRequestKind;
+  /** Never `application`: whether an application answers is the server's decision. */
+  readonly kind: Exclude<TestbedRequestKind, 'application'>;
   readonly entity: string;
   readonly url: URL;
 }
@@ -139,7 +140,7 @@ export function routeOf(url: URL): Route {
   const slash = path.indexOf('/', 1);
   const entity = slash === -1 ? path.slice(1) : path.slice(1, slash);
   const rest = slash === -1 ? '' : path.slice(slash);
-  const kind: TestbedRequestKind =
+  const kind: Route['kind'] =
     rest === ENDPOINT_PATHS.configuration
       ? 'configuration'
       : rest === ENDPOINT_PATHS.fetch
@@ -162,6 +163,26 @@ export class FederationEndpoints {
     this.#store = store;
     this.#urls = urls;
     for (const name of names) this.#names.set(urls.entityId(name), name);
+  }
+
+  /**
+   * True when `route` is a federation endpoint this testbed serves for its entity: the Entity
+   * Configuration of every entity (§9), fetch and list for one with subordinates (§8.1, §8.2),
+   * status for a trust mark issuer (§8.4). Every other path is free for an application.
+   */
+  serves(route: Route): boolean {
+    if (!this.#isEntity(route.entity)) return false;
+    switch (route.kind) {
+      case 'configuration':
+        return true;
+      case 'fetch':
+      case 'list':
+        return this.#store.subordinatesOf(route.entity).length > 0;
+      case 'status':
+        return this.#store.issuesTrustMarks(route.entity);
+      default:
+        return false;
+    }
   }
 
   /** The reply to one request; `body` is read only for status requests. */
@@ -291,7 +312,7 @@ export class FederationEndpoints {
       const isIntermediate = this.#store.subordinatesOf(name).length > 0;
       if (intermediate === 'true' && !isIntermediate) return false;
       if (types.length === 0) return true;
-      const own = Object.keys(this.#store.entity(name).metadata ?? {});
+      const own = Object.keys(this.#store.metadataOf(name) ?? {});
       const entityTypes = new Set(isIntermediate ? [...own, FEDERATION_ENTITY] : own);
       // Several entity_type values select the union (docs/decisions.md).
       return types.some((type) => entityTypes.has(type));

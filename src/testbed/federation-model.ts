@@ -4,6 +4,7 @@
  * change it at run time. The loopback HTTP server (federation-server.ts) and the in-memory source
  * (memory-source.ts) both sit on one of these.
  */
+import type { Metadata } from '../federation/metadata-policy/types.js';
 import type { TrustAnchor } from '../federation/types.js';
 import { createEntityUrls, type EntityUrls } from './entity-urls.js';
 import { FederationEndpoints } from './federation-endpoints.js';
@@ -43,6 +44,13 @@ export interface FederationControls {
   entityConfiguration(name: string): Promise<string>;
   /** The Subordinate Statement `issuer` serves about `subject` (as for entityConfiguration). */
   subordinateStatement(issuer: string, subject: string): Promise<string>;
+  /**
+   * Replaces the `metadata` of `name`'s Entity Configuration, as if the topology had said it
+   * (placeholders allowed); `undefined` goes back to the topology's. Takes effect at once. For
+   * metadata only known once the federation runs, such as the discovery document of an
+   * application mounted under the entity (`Testbed.mount`).
+   */
+  setMetadata(name: string, metadata: Metadata | undefined): void;
   /** Replaces the faults of one statement; `undefined` clears them. Takes effect at once. */
   setFaults(target: FaultTarget, faults: StatementFaults | undefined): void;
   /**
@@ -129,6 +137,7 @@ export function createFederationModel(
     entityConfiguration: async (name) => (await store.entityConfiguration(name)).jwt,
     subordinateStatement: async (issuer, subject) =>
       (await store.subordinateStatement(issuer, subject)).jwt,
+    setMetadata: (name, metadata) => store.setMetadata(name, metadata),
     setFaults: (target, faults) => store.setFaults(target, faults),
     rotateKey: async (name, rotateOptions = {}) => {
       await keys.rotate(entityName(name), rotateOptions.keepOld === true);

@@ -3,7 +3,12 @@
  * its own path prefix, with the endpoints of federation-endpoints.ts. Faults, latency, key
  * rotation, trust mark statuses and request counting are controlled by the test at run time.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { baseUrl } from './entity-urls.js';
 import {
@@ -40,6 +45,18 @@ export interface Testbed extends FederationControls {
   readonly url: string;
   /** Sets the latency added before every response, in milliseconds. */
   setLatency(ms: number): void;
+  /**
+   * Hosts an application under the entity `name`, such as an OpenID Provider whose issuer is the
+   * entity's identifier `<url>/<name>`; `undefined` unmounts it. Every request to `/<name>` or
+   * below it goes to `listener`, except the federation endpoints the testbed serves for the
+   * entity (its Entity Configuration, and fetch, list or status when it has them). As when an
+   * application is mounted at a path prefix in connect or express, `request.url` is the path
+   * below `/<name>` (at least `/`) with the query, and `request.originalUrl` the path as
+   * received. Requests are logged with kind `application` and the status the listener answered,
+   * once it has answered; the latency applies to them too. The listener's connections close
+   * with the testbed.
+   */
+  mount(name: string, listener: RequestListener | undefined): void;
   /** Stops the server and closes every connection; idempotent. */
   close(): Promise<void>;
 }
@@ -61,6 +78,16 @@ async function readBody(request: IncomingMessage): Promise<RequestBody> {
     contentType,
     text: size > MAX_REQUEST_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8'),
   };
+}
+
+/** The route of a request; a target that is no URL at all names no endpoint. */
+function routeOfRequest(request: IncomingMessage): Route {
+  const base = 'http://testbed.invalid';
+  try {
+    return routeOf(new URL(request.url ?? '/', base));
+  } catch {
+    return { kind: 'unknown', entity: '', url: new URL(`${base}/`) };
+  }
 }
 
 function assertLatency(ms: number): number {
@@ -100,15 +127,70 @@ export async function startTestbed(
     { now, maxLogEntries: options.maxLogEntries },
   );
   const shutdown = new AbortController();
+  const applications = new Map<string, RequestListener>();
+
+  /** Waits the latency plus `extraMs`; false when the testbed closed meanwhile. */
+  async function waitBeforeAnswering(extraMs: number): Promise<boolean> {
+    const wait = latencyMs + extraMs;
+    if (wait > 0) {
+      try {
+        await sleep(wait, undefined, { signal: shutdown.signal });
+      } catch {
+        return false;
+      }
+    }
+    return !shutdown.signal.aborted;
+  }
+
+  /** Hands a request to the application mounted under `route.entity`, and logs its answer. */
+  async function delegate(
+    listener: RequestListener,
+    route: Route,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    const at = Date.now();
+    const path = request.url ?? '';
+    if (!(await waitBeforeAnswering(0))) {
+      response.destroy();
+      return;
+    }
+    response.once('finish', () => {
+      requests.record({
+        method: request.method ?? 'GET',
+        path,
+        kind: 'application',
+        entity: route.entity,
+        status: response.statusCode,
+        at,
+      });
+    });
+    const below = route.url.pathname.slice(route.entity.length + 1);
+    Object.assign(request, {
+      originalUrl: path,
+      url: `${below === '' ? '/' : below}${route.url.search}`,
+    });
+    try {
+      // A listener may be async (Koa's is); a failure it does not answer itself is a 500.
+      await listener(request, response);
+    } catch {
+      if (response.headersSent) response.destroy();
+      else response.writeHead(500).end();
+    }
+  }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = routeOfRequest(request);
+    const application = applications.get(target.entity);
+    // The application answers, and owns its errors, for every path the testbed does not serve.
+    if (application !== undefined && !endpoints.serves(target)) {
+      return delegate(application, target, request, response);
+    }
     const at = Date.now();
     const method = request.method ?? 'GET';
-    let target: Route = { kind: 'unknown', entity: '', url: new URL('http://testbed.invalid/') };
     let answer: Reply;
     let markSubject: string | undefined;
     try {
-      target = routeOf(new URL(request.url ?? '/', 'http://testbed.invalid'));
       const body =
         target.kind === 'status' && method === 'POST' ? await readBody(request) : undefined;
       const answered = await endpoints.answer(method, target, body);
@@ -118,16 +200,7 @@ export async function startTestbed(
       // A bug in the testbed, not a fault: say so in the body, the test will show it.
       answer = errorReply(500, 'server_error', `testbed failure: ${String(error)}`);
     }
-    const wait = latencyMs + answer.delayMs;
-    if (wait > 0) {
-      try {
-        await sleep(wait, undefined, { signal: shutdown.signal });
-      } catch {
-        response.destroy();
-        return;
-      }
-    }
-    if (shutdown.signal.aborted) {
+    if (!(await waitBeforeAnswering(answer.delayMs))) {
       response.destroy();
       return;
     }
@@ -161,6 +234,11 @@ export async function startTestbed(
     ...controls,
     setLatency: (ms) => {
       latencyMs = assertLatency(ms);
+    },
+    mount: (name, listener) => {
+      controls.entityId(name);
+      if (listener === undefined) applications.delete(name);
+      else applications.set(name, listener);
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {

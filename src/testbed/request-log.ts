@@ -7,9 +7,11 @@
 
 /**
  * What a request was for: an Entity Configuration (§9), a fetch (§8.1), a list (§8.2), a Trust
- * Mark Status request (§8.4), or `unknown` for paths that name no endpoint.
+ * Mark Status request (§8.4), a request answered by an application mounted under the entity
+ * (`Testbed.mount`), or `unknown` for paths that name no endpoint.
  */
-export type TestbedRequestKind = 'configuration' | 'fetch' | 'list' | 'status' | 'unknown';
+export type TestbedRequestKind =
+  'configuration' | 'fetch' | 'list' | 'status' | 'application' | 'unknown';
 
 /** One answered request. */
 export interface RequestLogEntry {

@@ -10,6 +10,7 @@
  * signed, so that the issuer's status endpoint (§8.4) can tell its own marks from others; status
  * responses are signed per request, with a fresh `iat`.
  */
+import type { Metadata } from '../federation/metadata-policy/types.js';
 import type { JwkSet } from '../federation/types.js';
 import type { EntityUrls } from './entity-urls.js';
 import type { KeyRing } from './key-ring.js';
@@ -36,6 +37,7 @@ import {
   validateFaults,
   validateTrustMarkFaults,
   validateTrustMarkStatus,
+  validateMetadata,
   validateTrustMarkStatusFaults,
   type TopologyIndex,
 } from './topology-index.js';
@@ -121,6 +123,8 @@ export class StatementStore {
   readonly #subordinateFaults = new Map<string, StatementFaults>();
   readonly #trustMarkFaults = new Map<string, TrustMarkFaults>();
   readonly #trustMarkStatus = new Map<string, StatusSetting>();
+  /** Metadata set at run time, in place of the topology's. */
+  readonly #metadata = new Map<string, Metadata>();
   /** Every trust mark JWT signed, in signing order (bounded). */
   readonly #issuedTrustMarks = new Map<string, IssuedTrustMark>();
 
@@ -198,6 +202,27 @@ export class StatementStore {
     if (faults === undefined) this.#subordinateFaults.delete(key);
     else this.#subordinateFaults.set(key, faults);
     this.#cache.delete(subordinateKey(issuer, subject));
+  }
+
+  /** The metadata of `name`'s Entity Configuration: set at run time, or the topology's. */
+  metadataOf(name: string): Metadata | undefined {
+    return this.#metadata.get(name) ?? this.entity(name).metadata;
+  }
+
+  /**
+   * Replaces the metadata of `name`'s Entity Configuration (`undefined`: back to the
+   * topology's) and drops its signed configuration, so the next request serves the new one.
+   */
+  setMetadata(name: string, metadata: Metadata | undefined): void {
+    this.entity(name);
+    if (metadata === undefined) {
+      this.#metadata.delete(name);
+    } else {
+      validateMetadata(metadata, new Set(this.#index.entities.keys()), `entity "${name}"`);
+      // A copy: a test changing its object afterwards must not change what is served.
+      this.#metadata.set(name, structuredClone(metadata));
+    }
+    this.#cache.delete(configurationKey(name));
   }
 
   /** Drops every statement signed by `name` or carrying its keys (after a key rotation). */
@@ -371,7 +396,7 @@ export class StatementStore {
         faults,
       ),
       authorityHints: (entity.authorityHints ?? []).map((name) => this.#urls.entityId(name)),
-      metadata: fillPlaceholders(entity.metadata, values),
+      metadata: fillPlaceholders(this.metadataOf(entity.name), values),
       endpoints: hasSubordinates
         ? {
             fetch: this.#urls.fetchEndpoint(entity.name),

@@ -245,6 +245,23 @@ function validatePlaceholders(
 }
 
 /**
+ * Validates metadata given at run time (`setMetadata`) as the topology's would be: an object of
+ * Entity Types, each an object, whose `{{entity:<name>}}` placeholders name entities.
+ */
+export function validateMetadata(
+  metadata: unknown,
+  names: ReadonlySet<string>,
+  where: string,
+): void {
+  const isObject = (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(metadata) || !Object.values(metadata as object).every(isObject)) {
+    fail(`${where}: metadata must be an object of Entity Types, each an object`);
+  }
+  validatePlaceholders([metadata], names, where);
+}
+
+/**
  * Validates a topology and builds its lookup tables. Throws a clear `Error` on duplicate or
  * malformed names, unknown names in `authorityHints` or `subordinates`, a subordinate spec for a
  * pair that is not an authority-hint relation, and on unservable faults. Cycles are allowed on

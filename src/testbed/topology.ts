@@ -18,6 +18,11 @@
  * placeholders too; in `trustMarks` they are filled as in the holder's Entity Configuration, in
  * `trustMarkIssuers`/`trustMarkOwners` as in the anchor's, so prefer `{{url}}` over `{{self}}`.
  *
+ * Applications: a topology is data only. Software that lives under an entity, such as an OpenID
+ * Provider whose issuer is the entity's identifier, is mounted on the running testbed
+ * (`Testbed.mount`), and metadata only known once it runs (its discovery document) is published
+ * with `setMetadata`; the entity itself is an ordinary member of the topology.
+ *
  * Growth: new optional members can be added without breaking any topology written today.
  */
 import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/types.js';

@@ -1,4 +1,7 @@
-/** The package's main entry: importable by name after `npm run build`, exporting the policy API. */
+/**
+ * The package's entries, importable by name after `npm run build`: the main entry with the policy
+ * and chain API, and `federation-resolver/openid-client` with the client helper.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -35,5 +38,28 @@ describe('package entry "federation-resolver"', () => {
     ] as const) {
       assert.equal(typeof entry[name], 'function', name);
     }
+  });
+});
+
+describe('package entry "federation-resolver/openid-client"', () => {
+  it('exports createFederationFetch and FederationResolutionError', async () => {
+    const entry = await import('federation-resolver/openid-client');
+    assert.equal(typeof entry.createFederationFetch, 'function');
+    const error = new entry.FederationResolutionError('refused', {
+      code: entry.INVALID_RESOLVE_RESPONSE,
+      reason: 'signature_invalid',
+      status: 200,
+    });
+    assert.ok(error instanceof Error);
+    assert.deepEqual(
+      [error.name, error.code, error.reason, error.status, error.message],
+      [
+        'FederationResolutionError',
+        'invalid_resolve_response',
+        'signature_invalid',
+        200,
+        'refused',
+      ],
+    );
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The package's one export list (src/federation/index.ts) exports every type that appears in the
- * signature of something it exports, so a library user can name every parameter and result.
- * Checked on the emitted declarations, which hold signatures only.
+ * Each entry of the package (`federation-resolver`: src/federation/index.ts;
+ * `federation-resolver/openid-client`: src/clients/openid-client/index.ts) exports every type
+ * that appears in the signature of something it exports, so a library user can name every
+ * parameter and result. Checked on the emitted declarations, which hold signatures only.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -9,7 +10,10 @@ import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { repoRoot } from '../support/paths.js';
 
-const ENTRY = join(repoRoot(), 'dist', 'src', 'federation', 'index.d.ts');
+const ENTRIES = [
+  join(repoRoot(), 'dist', 'src', 'federation', 'index.d.ts'),
+  join(repoRoot(), 'dist', 'src', 'clients', 'openid-client', 'index.d.ts'),
+];
 const OWN = join(repoRoot(), 'dist', 'src');
 
 function resolved(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
@@ -17,8 +21,8 @@ function resolved(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
 }
 
 /** Names of the project's own types used by the exports but not exported themselves. */
-function missingTypes(): string[] {
-  const program = ts.createProgram([ENTRY], {
+function missingTypes(entryFile: string): string[] {
+  const program = ts.createProgram([entryFile], {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022,
@@ -26,8 +30,8 @@ function missingTypes(): string[] {
     noEmit: true,
   });
   const checker = program.getTypeChecker();
-  const entry = program.getSourceFile(ENTRY);
-  assert.ok(entry !== undefined, `${ENTRY} exists (npm test builds first)`);
+  const entry = program.getSourceFile(entryFile);
+  assert.ok(entry !== undefined, `${entryFile} exists (npm test builds first)`);
   const moduleSymbol = checker.getSymbolAtLocation(entry);
   assert.ok(moduleSymbol !== undefined);
   const exported = new Set(
@@ -65,8 +69,10 @@ function missingTypes(): string[] {
   return [...missing].sort();
 }
 
-describe('package export list', () => {
-  it('exports every type that appears in an exported signature', () => {
-    assert.deepEqual(missingTypes(), []);
-  });
+describe('package export lists', () => {
+  for (const entry of ENTRIES) {
+    it(`${entry.slice(OWN.length + 1)} exports every type that appears in an exported signature`, () => {
+      assert.deepEqual(missingTypes(entry), []);
+    });
+  }
 });

@@ -78,6 +78,17 @@ describe('import boundaries', () => {
       ['infrastructure/metrics.ts', '../http/app.js'],
       ['testbed/memory-source.ts', '../engine/index.js'],
       ['config/config.ts', '../infrastructure/logger.js'],
+      // federation-resolver/openid-client: jose and the platform, nothing of the server.
+      ['clients/openid-client/index.ts', '../../federation/index.js'],
+      ['clients/openid-client/index.ts', '../../engine/index.js'],
+      ['clients/openid-client/index.ts', '../../http/app.js'],
+      ['clients/openid-client/index.ts', '../../infrastructure/logger.js'],
+      ['clients/openid-client/index.ts', '../../config/config.js'],
+      ['clients/openid-client/index.ts', '../../composition-root.js'],
+      ['clients/openid-client/index.ts', 'koa'],
+      ['clients/openid-client/index.ts', 'pino'],
+      ['clients/openid-client/index.ts', 'tsyringe'],
+      ['clients/openid-client/index.ts', 'lru-cache'],
     ];
     for (const [file, specifier] of cases) {
       assert.ok(violation({ file, specifier }) !== undefined, `${file} → ${specifier}`);
@@ -87,5 +98,12 @@ describe('import boundaries', () => {
       undefined,
     );
     assert.equal(violation({ file: 'composition-root.ts', specifier: './http/app.js' }), undefined);
+    for (const specifier of ['jose', 'node:crypto', './errors.js']) {
+      assert.equal(
+        violation({ file: 'clients/openid-client/index.ts', specifier }),
+        undefined,
+        specifier,
+      );
+    }
   });
 });

@@ -24,7 +24,7 @@ describe('HTTP status of each spec error code (§8.9)', () => {
     it(`${code} → ${SPEC[code]}`, () => assert.equal(STATUS_BY_CODE[code], SPEC[code]));
   }
 
-  it('answers federation errors with their code and description', () => {
+  it('answers federation errors with their code, description and reason', () => {
     const { status, body } = toErrorResponse(
       new InvalidTrustChainError('broken', { reason: 'signature_invalid' }),
     );
@@ -44,6 +44,7 @@ describe('HTTP status of each spec error code (§8.9)', () => {
       const { status, body } = toErrorResponse(error);
       assert.equal(status, 500);
       assert.equal(body.error, 'server_error');
+      assert.equal(body.reason, undefined, 'no reason: the details stay in the log');
       assert.doesNotMatch(body.error_description, /secret|internal detail/);
     }
   });
