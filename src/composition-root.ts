@@ -40,6 +40,7 @@ import { HttpFetcher } from './infrastructure/http/index.js';
 import { JwksSigner } from './infrastructure/keys/signing-keys.js';
 import { createLogger, type Logger } from './infrastructure/logger.js';
 import { Metrics } from './infrastructure/metrics.js';
+import { RedisStore } from './infrastructure/cache/redis-store.js';
 import { HttpStatementSource } from './infrastructure/statements/http-statement-source.js';
 import { TrustAnchorStore } from './infrastructure/trust-anchors/trust-anchor-store.js';
 import { HttpTrustMarkStatusSource } from './infrastructure/trust-marks/http-status-source.js';
@@ -69,6 +70,11 @@ export interface ContainerOverrides {
   readonly cacheTiers?: Partial<CacheTiers>;
   /** The resolver's signing keys instead of RESOLVER_KEYS_FILE or an ephemeral key. */
   readonly signer?: Signer;
+}
+
+/** The shared tier of a service, when REDIS_URL or REDIS_SENTINELS configure one. */
+export interface SharedTier {
+  readonly store: RedisStore | undefined;
 }
 
 /** Most keys kept imported; a federation has a few per entity. */
@@ -122,6 +128,23 @@ export async function buildContainer(
     logger.info({ tolerate: config.tolerate }, 'tolerating deviations of deployed software');
 
   const metrics = new Metrics();
+  const redis = config.redis;
+  const shared: SharedTier = {
+    store:
+      redis === undefined
+        ? undefined
+        : new RedisStore({
+            ...(redis.url === undefined ? {} : { url: redis.url }),
+            ...(redis.sentinels === undefined ? {} : { sentinels: redis.sentinels }),
+            sentinelName: redis.sentinelName,
+            keyPrefix: redis.keyPrefix,
+            timeoutMs: redis.timeoutMs,
+            retrySeconds: redis.retrySeconds,
+            logger: logger.child({ component: 'redis' }),
+            onStateChange: (state) => metrics.sharedState(state),
+          }),
+  };
+  if (shared.store !== undefined) metrics.sharedState(shared.store.state);
   const share = (part: keyof typeof CACHE_SHARES) =>
     Math.max(1024, Math.floor(config.cacheMaxBytes * CACHE_SHARES[part]));
   const memoryTier = <V extends NonNullable<unknown>>(
@@ -143,6 +166,7 @@ export async function buildContainer(
     useFactory: instanceCachingFactory(factory),
   });
   container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.SharedTier, { useValue: shared });
   container.register(TOKENS.Logger, { useValue: logger });
   container.register(TOKENS.Clock, { useValue: overrides.clock ?? systemClock });
   container.register(TOKENS.Metrics, { useValue: metrics });
@@ -226,6 +250,9 @@ export async function buildContainer(
           upstream: c.resolve(TOKENS.UpstreamStatementSource),
           tier: c.resolve(TOKENS.StatementTier),
           clock: c.resolve(TOKENS.Clock),
+          ...(shared.store === undefined
+            ? {}
+            : { shared: shared.store, sharedWaitMs: config.fetchTimeoutMs }),
           options: {
             maxTtlSeconds: config.statementCacheMaxTtlSeconds,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
@@ -286,6 +313,7 @@ export async function buildContainer(
           statusTier: c.resolve(TOKENS.TrustMarkStatusTier),
           clock: c.resolve(TOKENS.Clock),
           metrics,
+          ...(shared.store === undefined ? {} : { shared: shared.store }),
           options: {
             verification: {
               allowHttp: config.allowInsecureHttp,
@@ -350,6 +378,7 @@ export async function buildContainer(
           clock: c.resolve(TOKENS.Clock),
           metrics,
           logger: c.resolve(TOKENS.Logger).child({ component: 'resolution' }),
+          ...(shared.store === undefined ? {} : { shared: shared.store }),
           options: {
             resolutionTimeoutMs: config.resolutionTimeoutMs,
             negativeTtlSeconds: config.negativeCacheTtlSeconds,
@@ -391,6 +420,8 @@ export async function buildContainer(
           resolutions: c.resolve(TOKENS.ResolutionService),
           identity: c.resolve(TOKENS.ResolverIdentity),
           anchors: c.resolve(TOKENS.TrustAnchors),
+          statements: c.resolve(TOKENS.StatementCache),
+          ...(shared.store === undefined ? {} : { shared: shared.store }),
         }),
     ),
   );

@@ -118,6 +118,7 @@ export async function startServer(
     allowInsecureHttp: config.allowInsecureHttp,
     trustedProxies: config.trustedProxies,
     metricsToken: config.metricsToken,
+    adminToken: config.adminToken,
     lifecycle,
   });
   // Bounded per-connection work: slow or idle clients do not hold sockets for long, and the
@@ -213,6 +214,7 @@ export async function startServer(
         server.closeAllConnections();
         await stopped;
         container.resolve(TOKENS.HttpFetcher).close();
+        await container.resolve(TOKENS.SharedTier).store?.close();
         logger.info({ unfinished: inFlight }, 'stopped');
       })();
       return closing;

@@ -1,6 +1,7 @@
 /** Injection tokens of the container: one per interface or value the composition root provides. */
 import type { InjectionToken } from 'tsyringe';
 import type { Config } from './config/config.js';
+import type { SharedTier } from './composition-root.js';
 import type {
   Admission,
   CacheTier,
@@ -35,6 +36,7 @@ function token<T>(name: string): InjectionToken<T> {
 /** Every token of the container. */
 export const TOKENS = {
   Config: token<Config>('Config'),
+  SharedTier: token<SharedTier>('SharedTier'),
   Logger: token<Logger>('Logger'),
   Clock: token<Clock>('Clock'),
   Metrics: token<Metrics>('Metrics'),

@@ -56,6 +56,18 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   readonly shutdownGraceMs: number;
   readonly metricsToken: string | undefined;
+  readonly adminToken: string | undefined;
+  /** The shared tier; undefined without REDIS_URL and REDIS_SENTINELS. */
+  readonly redis:
+    | {
+        readonly url?: string;
+        readonly sentinels?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+        readonly sentinelName: string;
+        readonly keyPrefix: string;
+        readonly timeoutMs: number;
+        readonly retrySeconds: number;
+      }
+    | undefined;
   readonly statementCacheMaxEntries: number;
   readonly statementCacheMaxTtlSeconds: number;
   readonly resolutionCacheMaxEntries: number;
@@ -170,6 +182,25 @@ export const SETTINGS = {
     'on SIGTERM or SIGINT, how long requests in progress may take before connections close',
   ],
   METRICS_TOKEN: ['(none)', 'when set, /metrics answers only Authorization: Bearer <token>'],
+  ADMIN_TOKEN: [
+    '(none)',
+    'when set, the admin API (POST /admin/cache/purge) answers Authorization: Bearer <token>; unset, it does not exist',
+  ],
+  REDIS_URL: [
+    '(none)',
+    'redis:// or rediss:// URL of the tier shared by every replica; unset, each process caches alone',
+  ],
+  REDIS_SENTINELS: [
+    '(none)',
+    'comma-separated host:port of Redis Sentinels (instead of REDIS_URL); the primary is followed across failovers',
+  ],
+  REDIS_SENTINEL_NAME: ['mymaster', 'name of the primary the sentinels monitor'],
+  REDIS_KEY_PREFIX: [
+    'fedres:',
+    'prefix of every shared key and channel: deployments with different prefixes share one Redis safely',
+  ],
+  REDIS_TIMEOUT_MS: ['100', 'longest wait for one Redis command'],
+  REDIS_RETRY_SECONDS: ['5', 'how often a Redis that stopped answering is tried again'],
   STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
   STATEMENT_CACHE_MAX_TTL_SECONDS: [
     '3600',
@@ -274,6 +305,48 @@ function list(env: Env, name: keyof typeof SETTINGS): string[] {
     .filter((item) => item.length > 0);
 }
 
+/** The shared tier's settings: REDIS_URL or REDIS_SENTINELS, checked at boot. */
+function redisSettings(env: Env): Config['redis'] {
+  const url = read(env, 'REDIS_URL');
+  const sentinels = list(env, 'REDIS_SENTINELS').map((entry) => {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (match?.[1] === undefined || !(port >= 1 && port <= 65535)) {
+      throw new ConfigError('REDIS_SENTINELS', `${JSON.stringify(entry)} is not host:port`);
+    }
+    return { host: match[1], port };
+  });
+  if (url === undefined && sentinels.length === 0) return undefined;
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('REDIS_URL', `${JSON.stringify(url)} is not a URL`);
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+      throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+    }
+    if (sentinels.length > 0) {
+      throw new ConfigError('REDIS_SENTINELS', 'set either REDIS_URL or REDIS_SENTINELS, not both');
+    }
+  }
+  const keyPrefix = read(env, 'REDIS_KEY_PREFIX') ?? SETTINGS.REDIS_KEY_PREFIX[0];
+  if (!/^[\x21-\x7e]{1,64}$/.test(keyPrefix)) {
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      'must be 1 to 64 printable characters without spaces',
+    );
+  }
+  return {
+    ...(url === undefined ? { sentinels } : { url }),
+    sentinelName: read(env, 'REDIS_SENTINEL_NAME') ?? SETTINGS.REDIS_SENTINEL_NAME[0],
+    keyPrefix,
+    timeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 1, 60_000),
+    retrySeconds: integer(env, 'REDIS_RETRY_SECONDS', 1, 3600),
+  };
+}
+
 /** `TOLERATE`, with the deprecated `ACCEPT_LEGACY_TRUST_MARK_CLAIMS` folded in. */
 function tolerances(env: Env, deprecations: string[]): ToleranceName[] {
   const names: ToleranceName[] = [];
@@ -364,6 +437,8 @@ export function loadConfig(env: Env): Config {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 0, 600_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 0, 3_600_000),
     metricsToken: read(env, 'METRICS_TOKEN'),
+    adminToken: read(env, 'ADMIN_TOKEN'),
+    redis: redisSettings(env),
     statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),
     statementCacheMaxTtlSeconds: integer(env, 'STATEMENT_CACHE_MAX_TTL_SECONDS', 1, 30 * 86_400),
     resolutionCacheMaxEntries: integer(env, 'RESOLUTION_CACHE_MAX_ENTRIES', 1, 10_000_000),

@@ -19,6 +19,37 @@ export interface CacheTier<V> {
   ): Promise<void>;
   /** Forgets `key`. */
   delete(key: string): Promise<void>;
+  /** Forgets every entry for which `match` is true (a purge); resolves with how many. */
+  deleteWhere(match: (key: string, value: V) => boolean): Promise<number>;
+}
+
+/**
+ * A store shared by every replica of a deployment (Redis): opaque strings under keys, each with
+ * its own time to live and the Entity Identifiers it concerns (what a purge of one entity
+ * removes), short leases so one replica computes what several miss at once, and announcements.
+ * Nothing read from it is trusted: the engine checks every value as if it came from upstream.
+ * No call rejects: a store that cannot answer in time answers nothing, and the engine carries on
+ * with its process tier and upstream.
+ */
+export interface SharedStore {
+  /** `up`, or `down` while calls are skipped until a background probe succeeds. */
+  readonly state: 'up' | 'down';
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number, entities: readonly string[]): Promise<void>;
+  delete(keys: readonly string[]): Promise<void>;
+  /** True when this replica now holds the lease on `key` (for at most `ttlMs`). */
+  lease(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back and tells the replicas waiting on `key` that it is done. */
+  release(key: string): Promise<void>;
+  /** Resolves when the lease on `key` is released, or after `timeoutMs`. */
+  awaitRelease(key: string, timeoutMs: number): Promise<void>;
+  /**
+   * Removes everything stored about `entity` (everything of this deployment when undefined) and
+   * announces the purge to every replica, this one included; resolves with the count removed.
+   */
+  purge(entity: string | undefined): Promise<number>;
+  /** Called on every replica for every announced purge. */
+  onPurge(listener: (entity: string | undefined) => void): void;
 }
 
 /** The configured Trust Anchors (§10, §11.3): pinned keys, reloadable. */
@@ -55,7 +86,14 @@ export interface Logger {
 }
 
 /** Names of the caches the engine reports lookups of. */
-export type EngineCacheName = 'statements' | 'resolutions' | 'trust_mark_status' | 'responses';
+export type EngineCacheName =
+  | 'statements'
+  | 'resolutions'
+  | 'trust_mark_status'
+  | 'responses'
+  | 'shared_statements'
+  | 'shared_resolutions'
+  | 'shared_trust_mark_status';
 
 /** What the engine counts (the metrics adapter exports it). */
 export interface EngineMetrics {
@@ -65,6 +103,8 @@ export interface EngineMetrics {
   cacheLookup(cache: EngineCacheName, hit: boolean): void;
   /** One computed resolution whose chosen chain needed a tolerance (docs/tolerances.md). */
   toleranceUsed(tolerance: string): void;
+  /** One shared-tier entry this replica would not vouch for (`statement`, `resolution`). */
+  sharedRejected(kind: string): void;
 }
 
 /** The metrics exposition the operations endpoint serves. */

@@ -11,9 +11,11 @@ import { setMaxListeners } from 'node:events';
 import {
   InvalidTrustAnchorError,
   errorFromDetail,
+  readFailureDetail,
   toFederationError,
   type FailureDetail,
 } from '../federation/errors.js';
+import { getOwn, isPlainObject } from '../federation/json.js';
 import type { Clock } from '../federation/ports.js';
 import type { ResolutionOutcome, TrustChainResolver } from '../federation/resolver.js';
 import type {
@@ -24,7 +26,7 @@ import type {
 } from '../federation/types.js';
 import { INTERNAL_CALLER, type Admission, type Caller } from './admission.js';
 import { Coalescer } from './coalescer.js';
-import type { CacheTier, EngineMetrics, Logger, TrustAnchorSource } from './ports.js';
+import type { CacheTier, EngineMetrics, Logger, SharedStore, TrustAnchorSource } from './ports.js';
 import { resolutionKey, resolvedEntrySize, retainedChain } from './query.js';
 import type { CachingStatementSource } from './statement-cache.js';
 import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
@@ -99,6 +101,17 @@ export interface ResolutionServiceDependencies {
   readonly trustMarks?: TrustMarkService;
   readonly metrics?: EngineMetrics;
   readonly logger?: Logger;
+  /**
+   * The tier shared by every replica (Redis): resolutions are stored there as their chain's
+   * JWTs and re-validated against this replica's pinned anchors when read; concurrent misses of
+   * one resolution across replicas are computed once.
+   */
+  readonly shared?: SharedStore;
+}
+
+/** The shared-tier key of a resolution: the subject and the anchors' identifiers, in order. */
+function sharedResolutionKey(subject: string, anchors: readonly TrustAnchor[]): string {
+  return `r:${JSON.stringify([subject, anchors.map((anchor) => anchor.entity_id)])}`;
 }
 
 /**
@@ -217,6 +230,12 @@ export class ResolutionService {
       this.#maybeRefresh(key, subject, anchors, cached, now);
       return { entry: cached, cached: true };
     }
+    const fromShared = await this.#fromShared(key, subject, anchors);
+    if (fromShared !== undefined) {
+      metrics?.cacheLookup('resolutions', true);
+      metrics?.resolution('cached');
+      return { entry: fromShared, cached: true };
+    }
     metrics?.cacheLookup('resolutions', false);
     // Joining a resolution already running costs no upstream work, so it is not charged.
     if (!this.#inFlight.has(key)) this.#charge(caller);
@@ -311,12 +330,134 @@ export class ResolutionService {
     mode: { readonly refresh: boolean; readonly prefetchIssuers: boolean; readonly caller: Caller },
   ): Promise<ResolutionEntry> {
     return this.#inFlight.run(key, async () => {
-      const outcome = await this.#withSlot(mode.caller, () =>
-        this.#run(subject, anchors, { ...mode, exhaustive: false }),
-      );
-      // A failed refresh must not replace the still-valid entry it was refreshing.
-      return this.#store(key, outcome, !mode.refresh || outcome.ok);
+      const { shared, options } = this.#deps;
+      const sharedKey = sharedResolutionKey(subject, anchors);
+      // Across replicas: one resolves, the others wait for its result (or, after the wait,
+      // resolve themselves). A lease lost to a Redis failover costs a duplicate resolution only.
+      let leased = false;
+      if (shared !== undefined && shared.state === 'up' && !mode.refresh) {
+        leased = await shared.lease(sharedKey, options.resolutionTimeoutMs);
+        if (!leased) {
+          await shared.awaitRelease(sharedKey, options.resolutionTimeoutMs);
+          const done = await this.#fromShared(key, subject, anchors);
+          if (done !== undefined) return done;
+        }
+      }
+      try {
+        const outcome = await this.#withSlot(mode.caller, () =>
+          this.#run(subject, anchors, { ...mode, exhaustive: false }),
+        );
+        // A failed refresh must not replace the still-valid entry it was refreshing.
+        return await this.#store(key, outcome, !mode.refresh || outcome.ok, sharedKey);
+      } finally {
+        if (leased) await shared?.release(sharedKey);
+      }
     });
+  }
+
+  /**
+   * A resolution another replica stored in the shared tier, re-validated against this
+   * replica's own pinned anchors without any network request (§10.2) and then kept in the
+   * process tier. Whatever does not validate, or names another subject or anchor, is dropped
+   * from the shared tier, counted and logged: the subject is then resolved from upstream.
+   */
+  async #fromShared(
+    key: string,
+    subject: string,
+    anchors: readonly TrustAnchor[],
+  ): Promise<ResolutionEntry | undefined> {
+    const { shared, clock, options, resolver } = this.#deps;
+    if (shared === undefined) return undefined;
+    const sharedKey = sharedResolutionKey(subject, anchors);
+    const raw = await shared.get(sharedKey);
+    this.#deps.metrics?.cacheLookup('shared_resolutions', raw !== undefined);
+    if (raw === undefined) return undefined;
+    const now = clock.now();
+    let entry: ResolutionEntry | undefined;
+    let why = 'it is not a stored resolution';
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      const jwts = isPlainObject(parsed) ? getOwn(parsed, 'jwts') : undefined;
+      const failure = isPlainObject(parsed)
+        ? readFailureDetail(getOwn(parsed, 'failure'))
+        : undefined;
+      const storedAt = isPlainObject(parsed) ? getOwn(parsed, 'resolvedAt') : undefined;
+      const resolvedAt = typeof storedAt === 'number' ? Math.min(storedAt, now) : now;
+      if (Array.isArray(jwts) && jwts.every((jwt) => typeof jwt === 'string')) {
+        const chain = await resolver.revalidate(jwts, anchors, now);
+        if (chain.subject !== subject) why = `its chain is about ${chain.subject}`;
+        else
+          entry = this.#entryOf({ ok: true, chain: retainedChain(chain) }, resolvedAt, chain.exp);
+      } else if (failure !== undefined) {
+        const until = isPlainObject(parsed) ? getOwn(parsed, 'expiresAt') : undefined;
+        const ttl =
+          failure.code === 'temporarily_unavailable'
+            ? Math.min(options.negativeTtlSeconds, options.transientTtlSeconds)
+            : options.negativeTtlSeconds;
+        // A failure is held no longer than this replica would hold its own.
+        const expiresAt = Math.min(typeof until === 'number' ? until : now, now + ttl);
+        if (expiresAt > now) entry = this.#entryOf({ ok: false, failure }, resolvedAt, expiresAt);
+        else return undefined;
+      }
+    } catch (error) {
+      why = `its chain does not validate: ${toFederationError(error).message}`;
+    }
+    if (entry === undefined) {
+      await this.#dropShared(sharedKey, 'resolution', why);
+      return undefined;
+    }
+    await this.#keepLocally(key, entry);
+    return entry;
+  }
+
+  /** Drops an entry of the shared tier that this replica will not vouch for. */
+  async #dropShared(sharedKey: string, kind: string, why: string): Promise<void> {
+    this.#deps.metrics?.sharedRejected(kind);
+    this.#deps.logger?.warn({ key: sharedKey, kind, why }, 'shared cache entry rejected');
+    await this.#deps.shared?.delete([sharedKey]);
+  }
+
+  #entryOf(
+    result: ResolutionEntry['result'],
+    resolvedAt: number,
+    expiresAt: number,
+  ): ResolutionEntry {
+    return { id: (++entryCounter).toString(36), result, resolvedAt, expiresAt, refreshing: false };
+  }
+
+  /** Puts an entry into the process tier for what is left of its life. */
+  async #keepLocally(key: string, entry: ResolutionEntry): Promise<void> {
+    const ttlMs = Math.floor((entry.expiresAt - this.#deps.clock.now()) * 1000);
+    if (ttlMs <= 0) return;
+    const sizeBytes = resolvedEntrySize(key, entry);
+    if (entry.result.ok) {
+      await this.#deps.resolved.set(key, entry, { ttlMs, sizeBytes });
+      await this.#deps.failed.delete(key);
+    } else {
+      await this.#deps.failed.set(key, entry, { ttlMs, sizeBytes });
+    }
+  }
+
+  /**
+   * Forgets, in the process tiers only, the resolutions of `entity` and every resolution whose
+   * chain contains it (every resolution when undefined); resolves with how many.
+   */
+  async purgeLocal(entity: string | undefined): Promise<number> {
+    const match = (_key: string, entry: ResolutionEntry) =>
+      entity === undefined ||
+      (entry.result.ok
+        ? entry.result.chain.path.includes(entity)
+        : entry.result.failure.sub === entity || this.#subjectOf(_key) === entity);
+    const [resolved, failed] = await Promise.all([
+      this.#deps.resolved.deleteWhere(match),
+      this.#deps.failed.deleteWhere(match),
+    ]);
+    return resolved + failed;
+  }
+
+  #subjectOf(key: string): string | undefined {
+    const parsed: unknown = JSON.parse(key);
+    return Array.isArray(parsed) && typeof parsed[1] === 'string' ? parsed[1] : undefined;
   }
 
   /** Charges a new resolution to `caller`'s budget; a refusal is counted as `rate_limited`. */
@@ -372,8 +513,29 @@ export class ResolutionService {
         if (configuration !== undefined) this.#prefetchIssuers(configuration, anchors);
       });
     }
-    const outcome = await run.outcome;
-    if (outcome.rejected.length > 0) await this.#deps.statements?.discard(outcome.rejected);
+    let outcome = await run.outcome;
+    if (outcome.rejected.length > 0) {
+      const tampered = (await this.#deps.statements?.discard(outcome.rejected)) ?? [];
+      if (tampered.length > 0) {
+        // Statements read from the shared tier that did not validate: whoever wrote them there,
+        // they are gone now, and the subject is resolved again from upstream.
+        for (const url of tampered) {
+          this.#deps.metrics?.sharedRejected('statement');
+          logger?.warn({ subject, url }, 'shared cache statement rejected; fetching it again');
+        }
+        outcome = await resolver.start(
+          { subject, trustAnchors: anchors.map((anchor) => anchor.entity_id) },
+          {
+            trustAnchors: anchors,
+            now: clock.now(),
+            signal,
+            exhaustive: mode.exhaustive,
+            refresh: mode.refresh,
+          },
+        ).outcome;
+        if (outcome.rejected.length > 0) await this.#deps.statements?.discard(outcome.rejected);
+      }
+    }
     const label = outcome.ok ? 'resolved' : outcome.error.code;
     metrics?.resolution(label, clock.now() - started);
     this.#reportTolerances(subject, outcome);
@@ -415,7 +577,12 @@ export class ResolutionService {
     }
   }
 
-  async #store(key: string, outcome: ResolutionOutcome, cache: boolean): Promise<ResolutionEntry> {
+  async #store(
+    key: string,
+    outcome: ResolutionOutcome,
+    cache: boolean,
+    sharedKey?: string,
+  ): Promise<ResolutionEntry> {
     const now = this.#deps.clock.now();
     const { negativeTtlSeconds, transientTtlSeconds } = this.#deps.options;
     // §10.4: a chain is good until its exp; §10.5: failures may be transient, so they are kept
@@ -444,8 +611,29 @@ export class ResolutionService {
       } else {
         await this.#deps.failed.set(key, entry, { ttlMs, sizeBytes });
       }
+      if (sharedKey !== undefined) await this.#share(sharedKey, outcome, entry, ttlMs);
     }
     return entry;
+  }
+
+  /** Stores a resolution in the shared tier: a chain as its JWTs, a failure as its reason. */
+  async #share(
+    sharedKey: string,
+    outcome: ResolutionOutcome,
+    entry: ResolutionEntry,
+    ttlMs: number,
+  ): Promise<void> {
+    const { shared } = this.#deps;
+    if (shared === undefined) return;
+    const value = outcome.ok
+      ? { jwts: outcome.chain.statements.map((s) => s.jwt), resolvedAt: entry.resolvedAt }
+      : {
+          failure: outcome.error.toDetail(),
+          resolvedAt: entry.resolvedAt,
+          expiresAt: entry.expiresAt,
+        };
+    const entities = outcome.ok ? outcome.chain.path : [outcome.trace.subject];
+    await shared.set(sharedKey, JSON.stringify(value), ttlMs, entities);
   }
 
   /** Starts a background refresh when a hot entry is served close to its expiry. */

@@ -10,16 +10,21 @@ import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js'
 import type { ResolutionQuery } from '../federation/types.js';
 import { INTERNAL_CALLER, type Caller } from './admission.js';
 import { explainReport, type ExplainReport } from './explain-report.js';
-import type { TrustAnchorSource } from './ports.js';
+import type { SharedStore, TrustAnchorSource } from './ports.js';
 import { resolutionReport, type ResolutionReport } from './resolution-report.js';
 import type { ResolutionService } from './resolution-service.js';
 import type { ResolverIdentity } from './resolver-identity.js';
+import type { CachingStatementSource } from './statement-cache.js';
 
 /** Dependencies of {@link ResolverEngine}. */
 export interface ResolverEngineDependencies {
   readonly resolutions: ResolutionService;
   readonly identity: ResolverIdentity;
   readonly anchors: TrustAnchorSource;
+  /** The statement cache, purged with the resolutions. */
+  readonly statements?: Pick<CachingStatementSource, 'purgeLocal'>;
+  /** The tier shared by every replica, when there is one. */
+  readonly shared?: SharedStore;
 }
 
 /** A document with the time it stops being valid (seconds), for caching headers. */
@@ -34,6 +39,28 @@ export class ResolverEngine {
 
   constructor(deps: ResolverEngineDependencies) {
     this.#deps = deps;
+    // A purge announced by any replica (this one included) empties this replica's process tier.
+    deps.shared?.onPurge((entity) => void this.#purgeLocal(entity).catch(() => undefined));
+  }
+
+  /**
+   * Forgets what is cached about `entity` (everything when undefined): its statements, every
+   * resolution whose chain contains it and its failures, in this replica's process tier, in the
+   * shared tier and, through the shared tier's announcement, in every other replica's process
+   * tier. Resolves with the number of entries removed here and in the shared tier.
+   */
+  async purge(entity: string | undefined): Promise<number> {
+    const local = await this.#purgeLocal(entity);
+    const shared = (await this.#deps.shared?.purge(entity)) ?? 0;
+    return local + shared;
+  }
+
+  async #purgeLocal(entity: string | undefined): Promise<number> {
+    const [resolutions, statements] = await Promise.all([
+      this.#deps.resolutions.purgeLocal(entity),
+      this.#deps.statements?.purgeLocal(entity) ?? 0,
+    ]);
+    return resolutions + statements;
   }
 
   /** The resolver's Entity Configuration (§9). */
@@ -101,9 +128,16 @@ export class ResolverEngine {
     return explainReport(query, await this.#deps.resolutions.explain(query, caller));
   }
 
-  /** Whether the service can resolve anything: at least one Trust Anchor is configured. */
-  readiness(): { readonly ready: boolean; readonly trustAnchors: number } {
+  /**
+   * Whether the service can resolve anything: at least one Trust Anchor is configured. The
+   * shared tier's state is reported but never makes the service unready: it is a cache.
+   */
+  readiness(): {
+    readonly ready: boolean;
+    readonly trustAnchors: number;
+    readonly redis: 'up' | 'down' | 'off';
+  } {
     const count = this.#deps.anchors.all().length;
-    return { ready: count > 0, trustAnchors: count };
+    return { ready: count > 0, trustAnchors: count, redis: this.#deps.shared?.state ?? 'off' };
   }
 }

@@ -9,6 +9,7 @@ import { entityConfigurationUrl, fetchEndpointUrl } from '../federation/entity-i
 import {
   TemporarilyUnavailableError,
   errorFromDetail,
+  readFailureDetail,
   toFederationError,
   type FailureDetail,
   type FederationError,
@@ -21,7 +22,7 @@ import type {
   StatementSource,
 } from '../federation/ports.js';
 import { Coalescer } from './coalescer.js';
-import type { CacheTier, EngineMetrics } from './ports.js';
+import type { CacheTier, EngineMetrics, SharedStore } from './ports.js';
 
 /** Settings of {@link CachingStatementSource}. */
 export interface StatementCacheOptions {
@@ -41,7 +42,8 @@ const MAX_RETRY_AFTER_SECONDS = 300;
 
 /** A cached statement, or a cached failure (kept as data: its reason, never a body). */
 export type CachedStatement =
-  { readonly jwt: string; readonly exp: number } | { readonly failure: FailureDetail };
+  | { readonly jwt: string; readonly exp: number }
+  | { readonly failure: FailureDetail; readonly until?: number };
 
 /** Dependencies of {@link CachingStatementSource}. */
 export interface StatementCacheDependencies {
@@ -50,6 +52,45 @@ export interface StatementCacheDependencies {
   readonly clock: Clock;
   readonly options: StatementCacheOptions;
   readonly metrics?: EngineMetrics;
+  /**
+   * The tier shared by every replica (Redis), behind the process tier. What it holds is raw
+   * statements, checked by the resolver like fetched ones; a failure read from it is held at
+   * most for this replica's own failure TTL.
+   */
+  readonly shared?: SharedStore;
+  /** Longest wait for another replica fetching the same statement, milliseconds. */
+  readonly sharedWaitMs?: number;
+}
+
+/** Most URLs remembered as served from the shared tier (to tell tampered entries apart). */
+const MAX_SHARED_ORIGINS = 10_000;
+
+/** The shared-tier key of a statement URL. */
+function sharedKey(url: string): string {
+  return `s:${url}`;
+}
+
+/**
+ * The entities a cached statement concerns (what a purge of one of them removes): its `iss` and
+ * `sub`, or for a failure the entity its URL asks about.
+ */
+export function statementEntities(url: string, cached: CachedStatement): string[] {
+  if ('jwt' in cached) {
+    const claims = peekClaims(cached.jwt);
+    return [claims?.['iss'], claims?.['sub']].filter((id): id is string => typeof id === 'string');
+  }
+  return [entityOfUrl(url)].filter((id): id is string => id !== undefined);
+}
+
+/** The entity a statement URL asks about: the `sub` of a fetch, or the configuration's owner. */
+function entityOfUrl(url: string): string | undefined {
+  const wellKnown = '/.well-known/openid-federation';
+  if (url.endsWith(wellKnown)) return url.slice(0, -wellKnown.length);
+  try {
+    return new URL(url).searchParams.get('sub') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes a cached failure is charged: its detail as JSON (URL and message included). */
@@ -57,17 +98,23 @@ function failureSize(failure: FailureDetail): number {
   return JSON.stringify(failure).length + 64;
 }
 
-/** `exp` of a compact JWS, read without verification, or undefined. */
-function peekExp(jwt: string): number | undefined {
+/** The claims of a compact JWS, read without verification, or undefined. */
+function peekClaims(jwt: string): Record<string, unknown> | undefined {
   const payload = jwt.split('.')[1];
   if (payload === undefined) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    const exp = isPlainObject(claims) ? getOwn(claims, 'exp') : undefined;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+    return isPlainObject(claims) ? claims : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** `exp` of a compact JWS, read without verification, or undefined. */
+function peekExp(jwt: string): number | undefined {
+  const claims = peekClaims(jwt);
+  const exp = claims === undefined ? undefined : getOwn(claims, 'exp');
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
 }
 
 function deadline(url: string): TemporarilyUnavailableError {
@@ -105,6 +152,8 @@ function raceSignal<T>(
 export class CachingStatementSource implements StatementSource {
   readonly #deps: StatementCacheDependencies;
   readonly #inFlight = new Coalescer<FetchedStatement>();
+  /** URLs whose statement came from the shared tier (see discard). */
+  readonly #fromShared = new Set<string>();
 
   constructor(deps: StatementCacheDependencies) {
     this.#deps = deps;
@@ -127,11 +176,25 @@ export class CachingStatementSource implements StatementSource {
   }
 
   /**
-   * Forgets the cached copies of `urls`: the resolver found them unusable, and a fixed statement
-   * published upstream must be picked up without waiting for the old one's exp.
+   * Forgets the cached copies of `urls`, in the process tier and the shared one: the resolver
+   * found them unusable, and a fixed statement published upstream must be picked up without
+   * waiting for the old one's exp. Resolves with those of them that were read from the shared
+   * tier (whoever wrote them there, the resolver would not vouch for them).
    */
-  async discard(urls: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(urls)].map((url) => this.#deps.tier.delete(url)));
+  async discard(urls: Iterable<string>): Promise<string[]> {
+    const unique = [...new Set(urls)];
+    await Promise.all(unique.map((url) => this.#deps.tier.delete(url)));
+    await this.#deps.shared?.delete(unique.map(sharedKey));
+    const shared = unique.filter((url) => this.#fromShared.has(url));
+    for (const url of shared) this.#fromShared.delete(url);
+    return shared;
+  }
+
+  /** Forgets, in the process tier only, every statement by or about `entity` (all when undefined). */
+  purgeLocal(entity: string | undefined): Promise<number> {
+    return this.#deps.tier.deleteWhere(
+      (url, cached) => entity === undefined || statementEntities(url, cached).includes(entity),
+    );
   }
 
   async #get(
@@ -141,19 +204,20 @@ export class CachingStatementSource implements StatementSource {
   ): Promise<FetchedStatement> {
     const { clock, metrics, tier } = this.#deps;
     const started = clock.now();
-    const cached = context.refresh === true ? undefined : await tier.get(url);
-    if (cached !== undefined) {
-      if ('failure' in cached) {
-        metrics?.cacheLookup('statements', true);
-        throw errorFromDetail(cached.failure);
-      }
-      // Never serve past exp, whatever the tier's own timer says.
-      if (cached.exp > clock.now()) {
-        metrics?.cacheLookup('statements', true);
-        return { jwt: cached.jwt, url, cacheHit: true, durationMs: (clock.now() - started) * 1000 };
-      }
-      await tier.delete(url);
+    const cached =
+      context.refresh === true
+        ? undefined
+        : ((await tier.get(url)) ?? (await this.#fromSharedTier(url)));
+    // Never serve past exp (or a failure past its time), whatever the tier's own timer says.
+    const live =
+      cached !== undefined &&
+      ('failure' in cached ? (cached.until ?? Infinity) > clock.now() : cached.exp > clock.now());
+    if (cached !== undefined && live) {
+      metrics?.cacheLookup('statements', true);
+      if ('failure' in cached) throw errorFromDetail(cached.failure);
+      return { jwt: cached.jwt, url, cacheHit: true, durationMs: (clock.now() - started) * 1000 };
     }
+    if (cached !== undefined) await tier.delete(url);
     metrics?.cacheLookup('statements', false);
     // The shared request runs without any caller's signal: one caller's deadline must not fail
     // the others. The fetcher's own timeout bounds it.
@@ -164,32 +228,118 @@ export class CachingStatementSource implements StatementSource {
     );
   }
 
+  /**
+   * A statement another replica cached, put into the process tier. Its `exp` is read from the JWS
+   * itself and a failure is kept no longer than this replica's own TTL for it: nothing stored in
+   * the shared tier is taken on trust, and the statement is still checked by the resolver.
+   */
+  async #fromSharedTier(url: string): Promise<CachedStatement | undefined> {
+    const { clock, options, shared, tier } = this.#deps;
+    if (shared === undefined) return undefined;
+    const raw = await shared.get(sharedKey(url));
+    this.#deps.metrics?.cacheLookup('shared_statements', raw !== undefined);
+    if (raw === undefined) return undefined;
+    const now = clock.now();
+    const value = this.#decodeShared(raw, now);
+    if (value === undefined) {
+      this.#deps.metrics?.sharedRejected('statement');
+      await shared.delete([sharedKey(url)]);
+      return undefined;
+    }
+    const ttlSeconds =
+      'jwt' in value
+        ? Math.min(value.exp - now, options.maxTtlSeconds)
+        : (value.until ?? now) - now;
+    if (ttlSeconds <= 0) return undefined;
+    const sizeBytes = 'jwt' in value ? value.jwt.length + url.length : failureSize(value.failure);
+    await tier.set(url, value, { ttlMs: Math.floor(ttlSeconds * 1000), sizeBytes });
+    if ('jwt' in value) {
+      if (this.#fromShared.size >= MAX_SHARED_ORIGINS) this.#fromShared.clear();
+      this.#fromShared.add(url);
+    }
+    return value;
+  }
+
+  #decodeShared(raw: string, now: number): CachedStatement | undefined {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+    if (!isPlainObject(parsed)) return undefined;
+    const jwt = getOwn(parsed, 'jwt');
+    if (typeof jwt === 'string') {
+      if (jwt.length > 1024 * 1024) return undefined;
+      const exp = peekExp(jwt);
+      return exp === undefined || exp <= now ? undefined : { jwt, exp };
+    }
+    const failure = readFailureDetail(getOwn(parsed, 'failure'));
+    const until = getOwn(parsed, 'until');
+    if (failure === undefined || typeof until !== 'number') return undefined;
+    const ttl = this.#failureTtlSeconds(errorFromDetail(failure));
+    return { failure, until: Math.min(until, now + ttl) };
+  }
+
   async #load(url: string, load: () => Promise<FetchedStatement>): Promise<FetchedStatement> {
+    const { shared, sharedWaitMs } = this.#deps;
+    // Across replicas: one fetches, the others wait for its result (or, after the wait, fetch).
+    if (shared !== undefined && shared.state === 'up') {
+      const key = sharedKey(url);
+      const waitMs = sharedWaitMs ?? 5000;
+      if (!(await shared.lease(key, waitMs))) {
+        await shared.awaitRelease(key, waitMs);
+        const cached = await this.#fromSharedTier(url);
+        if (cached !== undefined) {
+          if ('failure' in cached) throw errorFromDetail(cached.failure);
+          return { jwt: cached.jwt, url, cacheHit: true, durationMs: 0 };
+        }
+      } else {
+        try {
+          return await this.#fetchAndStore(url, load);
+        } finally {
+          await shared.release(key);
+        }
+      }
+    }
+    return this.#fetchAndStore(url, load);
+  }
+
+  async #fetchAndStore(
+    url: string,
+    load: () => Promise<FetchedStatement>,
+  ): Promise<FetchedStatement> {
     const { clock, options, tier } = this.#deps;
     try {
       const fetched = await load();
       const exp = peekExp(fetched.jwt);
       const ttlSeconds = exp === undefined ? 0 : Math.min(exp - clock.now(), options.maxTtlSeconds);
       if (exp !== undefined && ttlSeconds > 0) {
-        await tier.set(
-          url,
-          { jwt: fetched.jwt, exp },
-          {
-            ttlMs: Math.floor(ttlSeconds * 1000),
-            sizeBytes: fetched.jwt.length + url.length,
-          },
-        );
+        const value = { jwt: fetched.jwt, exp };
+        const ttlMs = Math.floor(ttlSeconds * 1000);
+        await tier.set(url, value, { ttlMs, sizeBytes: fetched.jwt.length + url.length });
+        await this.#share(url, value, ttlMs);
       }
       return fetched;
     } catch (error) {
       const failure = toFederationError(error);
       const ttlMs = this.#failureTtlSeconds(failure) * 1000;
       if (ttlMs > 0) {
-        const detail = failure.toDetail();
-        await tier.set(url, { failure: detail }, { ttlMs, sizeBytes: failureSize(detail) });
+        const value = { failure: failure.toDetail(), until: clock.now() + ttlMs / 1000 };
+        await tier.set(url, value, { ttlMs, sizeBytes: failureSize(value.failure) });
+        await this.#share(url, value, ttlMs);
       }
       throw failure;
     }
+  }
+
+  async #share(url: string, value: CachedStatement, ttlMs: number): Promise<void> {
+    await this.#deps.shared?.set(
+      sharedKey(url),
+      JSON.stringify(value),
+      ttlMs,
+      statementEntities(url, value),
+    );
   }
 
   /**

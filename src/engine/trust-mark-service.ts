@@ -9,11 +9,12 @@ import { FEDERATION_ENTITY } from '../federation/constants.js';
 import {
   TemporarilyUnavailableError,
   errorFromDetail,
+  readFailureDetail,
   toFederationError,
   type FailureDetail,
   type FederationError,
 } from '../federation/errors.js';
-import { getOwn } from '../federation/json.js';
+import { getOwn, isPlainObject } from '../federation/json.js';
 import {
   InvalidTrustMarkError,
   decodeTrustMark,
@@ -26,7 +27,7 @@ import {
 import type { Clock } from '../federation/ports.js';
 import type { DecodedEntityStatement, ResolvedTrustChain } from '../federation/types.js';
 import { Coalescer } from './coalescer.js';
-import type { CacheTier, EngineMetrics, TrustMarkStatusSource } from './ports.js';
+import type { CacheTier, EngineMetrics, SharedStore, TrustMarkStatusSource } from './ports.js';
 
 /**
  * When the issuer's status endpoint is asked (§7.3 says marks without `exp` should be checked by
@@ -72,13 +73,23 @@ export interface TrustMarkServiceDependencies {
   readonly clock: Clock;
   readonly options: TrustMarkServiceOptions;
   readonly metrics?: EngineMetrics;
+  /**
+   * The tier shared by every replica: status answers are stored as the issuer's signed response
+   * and verified again with the issuer's keys when read; an answer that is no signed `active`
+   * can only leave a mark out, never admit one.
+   */
+  readonly shared?: SharedStore;
 }
 
 /** Resolves the chain of a mark issuer to the given Trust Anchor (the caller's cache applies). */
 export type IssuerResolver = (issuer: string, trustAnchor: string) => Promise<ResolvedTrustChain>;
 
-/** A status answer as cached: the status value, or why there is none. */
-export type StatusAnswer = { readonly status: string } | { readonly failure: FailureDetail };
+/**
+ * A status answer as cached: the status value (with the signed response it was read from, when
+ * there was one), or why there is none.
+ */
+export type StatusAnswer =
+  { readonly status: string; readonly jwt?: string } | { readonly failure: FailureDetail };
 
 /** Verifies the trust marks of resolved subjects. */
 export class TrustMarkService {
@@ -228,18 +239,28 @@ export class TrustMarkService {
     // A refresh ahead of expiry asks again: the cached answer is as old as the report it renews.
     let answer = fresh ? undefined : await statusTier.get(key);
     metrics?.cacheLookup('trust_mark_status', answer !== undefined);
+    const ttl = Math.min(
+      statusCacheSeconds,
+      mark.exp === undefined ? Infinity : mark.exp - clock.now(),
+    );
+    const keep = async (value: StatusAnswer) => {
+      if (ttl > 0) {
+        await statusTier.set(key, value, {
+          ttlMs: Math.floor(ttl * 1000),
+          sizeBytes: key.length + JSON.stringify(value).length,
+        });
+      }
+    };
+    if (answer === undefined && !fresh) {
+      answer = await this.#sharedStatus(key, mark, issuerChain, options);
+      if (answer !== undefined) await keep(answer);
+    }
     if (answer === undefined) {
       answer = await this.#statusRequests.run(key, async () => {
         const asked = await this.#askStatus(mark, issuerChain, options);
-        const ttl = Math.min(
-          statusCacheSeconds,
-          mark.exp === undefined ? Infinity : mark.exp - clock.now(),
-        );
+        await keep(asked);
         if (ttl > 0) {
-          await statusTier.set(key, asked, {
-            ttlMs: Math.floor(ttl * 1000),
-            sizeBytes: key.length + JSON.stringify(asked).length,
-          });
+          await this.#deps.shared?.set(`t:${key}`, JSON.stringify(asked), ttl * 1000, [mark.iss]);
         }
         return asked;
       });
@@ -254,6 +275,46 @@ export class TrustMarkService {
       });
     }
     return true;
+  }
+
+  /**
+   * A status answer another replica stored: a signed response is verified again with the
+   * issuer's keys; an answer without one is used only when it keeps the mark out.
+   */
+  async #sharedStatus(
+    key: string,
+    mark: VerifiedTrustMark,
+    issuerChain: ResolvedTrustChain,
+    options: TrustMarkOptions,
+  ): Promise<StatusAnswer | undefined> {
+    const raw = await this.#deps.shared?.get(`t:${key}`);
+    this.#deps.metrics?.cacheLookup('shared_trust_mark_status', raw !== undefined);
+    if (raw === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    const jwt = isPlainObject(parsed) ? getOwn(parsed, 'jwt') : undefined;
+    const failure = isPlainObject(parsed)
+      ? readFailureDetail(getOwn(parsed, 'failure'))
+      : undefined;
+    const status = isPlainObject(parsed) ? getOwn(parsed, 'status') : undefined;
+    if (typeof jwt === 'string') {
+      try {
+        return { status: await verifyStatus(jwt, mark, issuerChain, options), jwt };
+      } catch {
+        // Not the issuer's signed answer about this mark: dropped below.
+      }
+    } else if (failure !== undefined) {
+      return { failure };
+    } else if (typeof status === 'string' && status !== 'active') {
+      return { status };
+    }
+    this.#deps.metrics?.sharedRejected('trust_mark_status');
+    await this.#deps.shared?.delete([`t:${key}`]);
+    return undefined;
   }
 
   async #askStatus(
@@ -290,16 +351,7 @@ export class TrustMarkService {
       );
     }
     try {
-      const status = await verifyTrustMarkStatusResponse(
-        jwt,
-        {
-          issuer: mark.iss,
-          trustMark: mark.trust_mark,
-          issuerKeys: issuerChain.statements[0]?.claims.jwks ?? { keys: [] },
-        },
-        options,
-      );
-      return { status };
+      return { status: await verifyStatus(jwt, mark, issuerChain, options), jwt };
     } catch (error) {
       const cause = toFederationError(error);
       return failed(
@@ -310,6 +362,24 @@ export class TrustMarkService {
       );
     }
   }
+}
+
+/** §8.4.2: the status in a response signed by the mark's issuer about this very mark. */
+function verifyStatus(
+  jwt: string,
+  mark: VerifiedTrustMark,
+  issuerChain: ResolvedTrustChain,
+  options: TrustMarkOptions,
+): Promise<string> {
+  return verifyTrustMarkStatusResponse(
+    jwt,
+    {
+      issuer: mark.iss,
+      trustMark: mark.trust_mark,
+      issuerKeys: issuerChain.statements[0]?.claims.jwks ?? { keys: [] },
+    },
+    options,
+  );
 }
 
 function failed(error: FederationError): StatusAnswer {

@@ -322,3 +322,49 @@ export function toFederationError(error: unknown): FederationError {
     cause: error,
   });
 }
+
+/** Members of a {@link FailureDetail} besides `code`, `message` and `reason`, with their type. */
+const DETAIL_MEMBERS: Readonly<Record<string, 'string' | 'number'>> = {
+  section: 'string',
+  statementIndex: 'number',
+  iss: 'string',
+  sub: 'string',
+  claim: 'string',
+  entityType: 'string',
+  parameter: 'string',
+  operator: 'string',
+  policyIndex: 'number',
+  url: 'string',
+  status: 'number',
+  retryAfter: 'number',
+  requestParameter: 'string',
+};
+
+/**
+ * A failure detail read from somewhere that is not trusted (a shared cache): only a known code
+ * and reason, a bounded message and location members of the right type are kept; anything else
+ * makes it unusable (`undefined`).
+ */
+export function readFailureDetail(value: unknown): FailureDetail | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const { code, message, reason } = record;
+  if (
+    typeof code !== 'string' ||
+    !(FEDERATION_ERROR_CODES as readonly string[]).includes(code) ||
+    typeof reason !== 'string' ||
+    !(FAILURE_REASONS as readonly string[]).includes(reason) ||
+    typeof message !== 'string' ||
+    message.length > 4096
+  ) {
+    return undefined;
+  }
+  const detail: Record<string, unknown> = { code, message, reason };
+  for (const [member, type] of Object.entries(DETAIL_MEMBERS)) {
+    const item = record[member];
+    if (item === undefined) continue;
+    if (typeof item !== type || (typeof item === 'string' && item.length > 4096)) return undefined;
+    detail[member] = item;
+  }
+  return detail as unknown as FailureDetail;
+}

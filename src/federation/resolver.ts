@@ -22,7 +22,7 @@ import {
 } from './path-discovery.js';
 import type { Clock, StatementSource } from './ports.js';
 import { locateToleranceUses, type LocatedToleranceUse } from './tolerances.js';
-import { resolveTrustChain, type TrustChainOptions } from './trust-chain.js';
+import { resolveTrustChain, resolveTrustChainJwts, type TrustChainOptions } from './trust-chain.js';
 import type {
   DecodedEntityStatement,
   ResolutionQuery,
@@ -118,6 +118,19 @@ export class TrustChainResolver {
 
   constructor(options: TrustChainResolverOptions) {
     this.#options = options;
+  }
+
+  /**
+   * Validates a chain given as compact JWS strings against the pinned `trustAnchors`, with the
+   * same checks as a discovered chain and without any network request (§10.2): how a chain that
+   * another replica resolved is taken from a shared cache without trusting the cache.
+   */
+  revalidate(
+    jwts: readonly string[],
+    trustAnchors: readonly TrustAnchor[],
+    now: number,
+  ): Promise<ResolvedTrustChain> {
+    return resolveTrustChainJwts(jwts, trustAnchors, { ...this.#options.validation, now });
   }
 
   /** Discovers, validates and chooses a trust chain for `query.subject`. */

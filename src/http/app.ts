@@ -9,6 +9,7 @@ import {
   requestLogging,
   responseHygiene,
 } from './middleware.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { federationRoutes } from './routes/federation-routes.js';
@@ -23,6 +24,8 @@ export interface AppDependencies extends RouteDependencies {
   readonly trustedProxies?: readonly string[];
   /** When set, /metrics requires it as a bearer token. */
   readonly metricsToken?: string | undefined;
+  /** When set, the admin API exists and requires it as a bearer token. */
+  readonly adminToken?: string | undefined;
   /** Whether the service is shutting down (answers then close their connection). */
   readonly lifecycle?: { readonly closing: boolean };
 }
@@ -37,6 +40,7 @@ export function createApp(deps: AppDependencies): Koa {
   apiRoutes(router, deps);
   discoveryRoutes(router, deps);
   opsRoutes(router, deps);
+  adminRoutes(router, deps);
   app.use(requestLogging(deps.logger));
   app.use(responseHygiene(deps.lifecycle ?? { closing: false }));
   app.use(errorBoundary(deps.logger));

@@ -60,6 +60,19 @@ export class Metrics implements EngineMetrics, MetricsExporter {
     labelNames: ['tolerance'] as const,
     registers: [this.registry],
   });
+  /** Shared-tier entries that did not validate and were dropped. */
+  readonly sharedRejections = new Counter({
+    name: 'resolver_shared_rejected_total',
+    help: 'Entries read from the shared tier (Redis) that did not validate and were dropped, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  /** 1 while the shared tier answers, 0 while it is skipped, absent without one. */
+  readonly sharedUp = new Gauge({
+    name: 'resolver_redis_up',
+    help: 'Whether the shared tier (Redis) answers (1) or is skipped by its circuit (0)',
+    registers: [this.registry],
+  });
   /** Circuit changes of upstream origins, by the state entered. */
   readonly circuitChanges = new Counter({
     name: 'resolver_upstream_circuit_changes_total',
@@ -132,6 +145,16 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   /** Counts one computed resolution whose chosen chain needed `tolerance`. */
   toleranceUsed(tolerance: string): void {
     this.tolerated.inc({ tolerance });
+  }
+
+  /** Counts one shared-tier entry dropped because it did not validate. */
+  sharedRejected(kind: string): void {
+    this.sharedRejections.inc({ kind });
+  }
+
+  /** Reports the shared tier's state. */
+  sharedState(state: 'up' | 'down'): void {
+    this.sharedUp.set(state === 'up' ? 1 : 0);
   }
 
   /** Reports the size of a cache (entries, and bytes when bounded) at every scrape. */

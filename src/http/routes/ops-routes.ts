@@ -1,17 +1,10 @@
 /** Operational endpoints: liveness, readiness (trust anchors loaded) and Prometheus metrics. */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { MetricsExporter } from '../../engine/ports.js';
 import type { ResolverEngine } from '../../engine/resolver-engine.js';
 import { InvalidClientError } from '../../federation/errors.js';
-
-/** True when `header` is `Bearer <token>` (compared in constant time). */
-function bearerMatches(header: string, token: string): boolean {
-  const hash = (value: string) => createHash('sha256').update(value).digest();
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? '';
-  return timingSafeEqual(hash(given), hash(token)) && given.length > 0;
-}
+import { bearerMatches } from '../bearer.js';
 
 /** Registers /healthz, /readyz and /metrics (behind a bearer token when one is configured). */
 export function opsRoutes(
@@ -28,11 +21,12 @@ export function opsRoutes(
   });
 
   router.get('/readyz', function readyz(ctx: Context) {
-    const { ready, trustAnchors } = deps.engine.readiness();
+    const { ready, trustAnchors, redis } = deps.engine.readiness();
     ctx.status = ready ? 200 : 503;
     ctx.body = {
       status: ready ? 'ready' : 'no trust anchor configured',
       trust_anchors: trustAnchors,
+      redis,
     };
     ctx.set('Cache-Control', 'no-store');
   });

@@ -56,4 +56,11 @@ export class MemoryTier<V extends NonNullable<unknown>> implements CacheTier<V> 
     this.#entries.delete(key);
     return Promise.resolve();
   }
+
+  deleteWhere(match: (key: string, value: V) => boolean): Promise<number> {
+    // Collected first: deleting while iterating would skip entries.
+    const keys = [...this.#entries.entries()].filter(([key, value]) => match(key, value));
+    for (const [key] of keys) this.#entries.delete(key);
+    return Promise.resolve(keys.length);
+  }
 }

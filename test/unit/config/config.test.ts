@@ -29,6 +29,47 @@ describe('loadConfig', () => {
     assert.equal(String(config.maxFetchesPerResolution), SETTINGS.MAX_FETCHES_PER_RESOLUTION[0]);
   });
 
+  it('TOLERATE: named tolerances only, with the deprecated alias folded in and reported', () => {
+    assert.deepEqual(loadConfig({}).tolerate, []);
+    assert.deepEqual(
+      loadConfig({ TOLERATE: 'legacy-trust-mark-claims, constraints-in-entity-configuration' })
+        .tolerate,
+      ['legacy-trust-mark-claims', 'constraints-in-entity-configuration'],
+    );
+    failsOn({ TOLERATE: 'legacy-trust-mark-claims,anything-goes' }, 'TOLERATE');
+    const alias = loadConfig({ ACCEPT_LEGACY_TRUST_MARK_CLAIMS: 'true' });
+    assert.deepEqual(alias.tolerate, ['legacy-trust-mark-claims']);
+    assert.match(alias.deprecations[0] ?? '', /ACCEPT_LEGACY_TRUST_MARK_CLAIMS is deprecated/);
+    assert.deepEqual(loadConfig({}).deprecations, []);
+  });
+
+  it('the shared tier: off without REDIS_URL; a malformed URL or sentinel list stops the boot', () => {
+    assert.equal(loadConfig({}).redis, undefined);
+    const redis = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis;
+    assert.equal(redis?.url, 'redis://127.0.0.1:6379/0');
+    assert.equal(redis?.keyPrefix, 'fedres:');
+    assert.equal(redis?.timeoutMs, 100);
+    assert.equal(redis?.retrySeconds, 5);
+    assert.deepEqual(
+      loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'p' })
+        .redis?.sentinels,
+      [
+        { host: '127.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+    );
+    failsOn({ REDIS_URL: 'not a url' }, 'REDIS_URL');
+    failsOn({ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL');
+    failsOn({ REDIS_SENTINELS: '127.0.0.1' }, 'REDIS_SENTINELS');
+    failsOn({ REDIS_SENTINELS: 'host:99999' }, 'REDIS_SENTINELS');
+    failsOn(
+      { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_SENTINELS: '127.0.0.1:26379' },
+      'REDIS_SENTINELS',
+    );
+    failsOn({ REDIS_URL: 'redis://127.0.0.1', REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX');
+    failsOn({ REDIS_URL: 'redis://127.0.0.1', REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS');
+  });
+
   it('derives the default entity id from PORT', () => {
     assert.equal(loadConfig({ PORT: '9000' }).entityId, 'http://localhost:9000');
   });
