@@ -144,7 +144,11 @@ export async function buildContainer(
             onStateChange: (state) => metrics.sharedState(state),
           }),
   };
-  if (shared.store !== undefined) metrics.sharedState(shared.store.state);
+  if (shared.store !== undefined) {
+    // A moment for the first connection, so the first requests already share; never fatal.
+    await shared.store.connected(Math.max(1000, (redis?.timeoutMs ?? 0) * 10));
+    metrics.sharedState(shared.store.state);
+  }
   const share = (part: keyof typeof CACHE_SHARES) =>
     Math.max(1024, Math.floor(config.cacheMaxBytes * CACHE_SHARES[part]));
   const memoryTier = <V extends NonNullable<unknown>>(

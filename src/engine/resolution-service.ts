@@ -337,10 +337,13 @@ export class ResolutionService {
       let leased = false;
       if (shared !== undefined && shared.state === 'up' && !mode.refresh) {
         leased = await shared.lease(sharedKey, options.resolutionTimeoutMs);
-        if (!leased) {
-          await shared.awaitRelease(sharedKey, options.resolutionTimeoutMs);
-          const done = await this.#fromShared(key, subject, anchors);
-          if (done !== undefined) return done;
+        if (!leased) await shared.awaitRelease(sharedKey, options.resolutionTimeoutMs);
+        // Stored by the replica that held the lease, or by one that released it between this
+        // replica's miss and its lease.
+        const done = await this.#fromShared(key, subject, anchors);
+        if (done !== undefined) {
+          if (leased) await shared.release(sharedKey);
+          return done;
         }
       }
       try {

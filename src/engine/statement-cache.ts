@@ -296,6 +296,11 @@ export class CachingStatementSource implements StatementSource {
         }
       } else {
         try {
+          // Another replica may have stored it between this replica's miss and its lease.
+          const stored = await this.#fromSharedTier(url);
+          if (stored !== undefined && 'jwt' in stored) {
+            return { jwt: stored.jwt, url, cacheHit: true, durationMs: 0 };
+          }
           return await this.#fetchAndStore(url, load);
         } finally {
           await shared.release(key);

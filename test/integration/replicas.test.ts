@@ -6,15 +6,18 @@
  * sharing, which resumes when it is back.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import { generateSigningKey, signJwt } from '../../src/testbed/keys.js';
 import { startTestbed, type Testbed, type Topology } from '../../src/testbed/index.js';
 import { startResolverProcess, type ResolverProcess } from '../support/resolver-process.js';
-import { startRedis, testRedis, type RedisServer } from '../support/redis.js';
+import { freePort, startRedis, testRedis, type RedisServer } from '../support/redis.js';
+import { startHarness } from '../support/service.js';
 
 const ADMIN_TOKEN = 'admin-secret-for-tests';
+const MARK = '{{url}}/marks/member';
 
 function federation(): Topology {
   const op = (name: string, hints: readonly string[]) => ({
@@ -24,8 +27,13 @@ function federation(): Topology {
   });
   return {
     entities: [
-      { name: 'ta' },
+      { name: 'ta', trustMarkIssuers: { [MARK]: ['ta'] } },
       { name: 'ia', authorityHints: ['ta'] },
+      {
+        ...op('op-revoked', ['ta']),
+        // Without exp, so its issuer's status endpoint is asked (TRUST_MARK_STATUS_CHECK).
+        trustMarks: [{ type: MARK, issuer: 'ta', lifetimeSeconds: null, status: 'revoked' }],
+      },
       op('op-a', ['ia']),
       op('op-b', ['ia']),
       op('op-c', ['ta']),
@@ -295,6 +303,89 @@ describe('replicas sharing one Redis', () => {
     assert.equal(metadata.openid_provider['token_endpoint'], undefined);
     assert.equal(testbed.requests.count({ entity: 'op-stmt', kind: 'configuration' }), 1);
     assert.ok((await metric(a, 'resolver_shared_rejected_total')) > before);
+  });
+
+  it('an unsigned "active" status written to Redis never admits a revoked mark', async () => {
+    const jwt = await testbed.entityConfiguration('op-revoked');
+    const entry = (decodeJwt(jwt)['trust_marks'] as Array<{ trust_mark: string }>)[0];
+    assert.ok(entry !== undefined);
+    const key = createHash('sha256').update(entry.trust_mark).digest('base64url');
+    await client.set(
+      `${redis.prefix}v1:d:t:${key}`,
+      JSON.stringify({ status: 'active' }),
+      'EX',
+      600,
+    );
+    const before = await metric(b, 'resolver_shared_rejected_total');
+    const answer = await resolve(b, testbed, 'op-revoked');
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal(decodeJwt(answer.body)['trust_marks'], undefined, 'the revoked mark is left out');
+    assert.equal((await metric(b, 'resolver_shared_rejected_total')) - before, 1);
+    assert.equal(testbed.requests.count({ kind: 'status' }), 1, 'the issuer was asked instead');
+    // What B stored is the issuer's signed answer, which A verifies and uses without asking.
+    testbed.requests.reset();
+    const onA = await resolve(a, testbed, 'op-revoked');
+    assert.equal(decodeJwt(onA.body)['trust_marks'], undefined);
+    assert.equal(testbed.requests.count({ kind: 'status' }), 0);
+  });
+});
+
+describe('one process, no Redis: the admin API', () => {
+  it('does not exist without ADMIN_TOKEN; with it, a purge makes the one process fetch that entity again', async () => {
+    const without = await startHarness(federation(), ['ta']);
+    try {
+      const response = await fetch(`${without.resolver.url}/admin/cache/purge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.equal(response.status, 404);
+      const ready = (await (await fetch(`${without.resolver.url}/readyz`)).json()) as {
+        redis: string;
+      };
+      assert.equal(ready.redis, 'off');
+    } finally {
+      await without.close();
+    }
+    const h = await startHarness(federation(), ['ta'], { ADMIN_TOKEN });
+    try {
+      for (const subject of ['op-c', 'op-d']) {
+        assert.equal((await h.get('/resolve', h.query(subject))).status, 200);
+      }
+      h.testbed.requests.reset();
+      const purge = await fetch(`${h.resolver.url}/admin/cache/purge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: h.testbed.entityId('op-c') }),
+      });
+      assert.equal(purge.status, 200);
+      assert.ok(
+        ((await purge.json()) as { purged: number }).purged >= 2,
+        'resolution and statements',
+      );
+      assert.equal((await h.get('/resolve', h.query('op-d'))).status, 200);
+      assert.equal(h.testbed.requests.total(), 0);
+      assert.equal((await h.get('/resolve', h.query('op-c'))).status, 200);
+      assert.equal(h.testbed.requests.count({ entity: 'op-c', kind: 'configuration' }), 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a Redis unreachable at boot is not fatal: the service starts, reports it down and resolves', async () => {
+    const port = await freePort();
+    const h = await startHarness(federation(), ['ta'], {
+      REDIS_URL: `redis://127.0.0.1:${port}/0`,
+      REDIS_TIMEOUT_MS: '50',
+    });
+    try {
+      const ready = await fetch(`${h.resolver.url}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { redis: string }).redis, 'down');
+      assert.equal((await h.get('/resolve', h.query('op-a'))).status, 200);
+      assert.equal((await h.get('/resolve', h.query('op-a'))).status, 200);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -5,7 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 /** A Redis server this test started. */
@@ -114,4 +117,106 @@ export async function testRedis(): Promise<{
   }
   const own = await startRedis();
   return { url: own.url, prefix, stop: () => own.stop() };
+}
+
+/** A primary, a replica and three sentinels on loopback, for failover tests. */
+export interface SentinelGroup {
+  /** `host:port` of each sentinel, as REDIS_SENTINELS takes them. */
+  readonly sentinels: readonly string[];
+  readonly name: string;
+  /** The port of the current primary, as the sentinels report it. */
+  primaryPort(): Promise<number>;
+  /** Kills the primary (SIGKILL). */
+  killPrimary(): Promise<void>;
+  /** Stops every process of the group. */
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link SentinelGroup} in a temporary folder (sentinels rewrite their config). */
+export async function startSentinelGroup(name = 'fedres-primary'): Promise<SentinelGroup> {
+  if (!hasRedisServer()) {
+    throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sentinels-'));
+  const children: ChildProcess[] = [];
+  const byPort = new Map<number, ChildProcess>();
+  const stopAll = async () => {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const primary = await freePort();
+    const replica = await freePort();
+    for (const [port, args] of [
+      [primary, []],
+      [replica, ['--replicaof', '127.0.0.1', String(primary)]],
+    ] as const) {
+      const child = spawnRedis(port, args);
+      children.push(child);
+      byPort.set(port, child);
+      await waitForRedis(`redis://127.0.0.1:${port}`);
+    }
+    const sentinels: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const file = join(dir, `sentinel-${i}.conf`);
+      writeFileSync(
+        file,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${primary} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
+      );
+      const child = spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' });
+      child.on('error', () => undefined);
+      children.push(child);
+      await waitForRedis(`redis://127.0.0.1:${port}`);
+      sentinels.push(`127.0.0.1:${port}`);
+    }
+    const primaryPort = async () => {
+      const [host, port] = (sentinels[0] ?? '').split(':');
+      const client = new Redis({ host, port: Number(port), lazyConnect: true });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const address = (await client.call(
+          'SENTINEL',
+          'get-master-addr-by-name',
+          name,
+        )) as string[];
+        return Number(address[1]);
+      } finally {
+        client.disconnect();
+      }
+    };
+    return {
+      sentinels,
+      name,
+      primaryPort,
+      async killPrimary() {
+        const child = byPort.get(await primaryPort());
+        if (child === undefined) throw new Error('the primary is not one of this group');
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

@@ -90,6 +90,24 @@ export class RedisStore implements SharedStore {
     return this.#state;
   }
 
+  /**
+   * Resolves once the first connection is ready, or after `timeoutMs` (a Redis unreachable at
+   * boot is not fatal: the service starts, and uses it once it answers).
+   */
+  connected(timeoutMs: number): Promise<void> {
+    if (this.#state === 'up') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.#redis.once('ready', done);
+    });
+  }
+
   async get(key: string): Promise<string | undefined> {
     return (await this.#call((redis) => redis.get(this.#key(key)))) ?? undefined;
   }
