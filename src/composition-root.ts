@@ -16,6 +16,7 @@ import type { Config } from './config/config.js';
 import {
   Admission,
   CachingStatementSource,
+  Crawler,
   ResolutionService,
   ResolverEngine,
   ResolverIdentity,
@@ -24,6 +25,7 @@ import {
   type CachedStatement,
   type ResolutionEntry,
   type StatusAnswer,
+  type SubordinateListingSource,
   type TrustMarkStatusSource,
 } from './engine/index.js';
 import {
@@ -41,6 +43,7 @@ import { JwksSigner } from './infrastructure/keys/signing-keys.js';
 import { createLogger, type Logger } from './infrastructure/logger.js';
 import { Metrics } from './infrastructure/metrics.js';
 import { RedisStore } from './infrastructure/cache/redis-store.js';
+import { HttpListingSource } from './infrastructure/statements/http-listing-source.js';
 import { HttpStatementSource } from './infrastructure/statements/http-statement-source.js';
 import { TrustAnchorStore } from './infrastructure/trust-anchors/trust-anchor-store.js';
 import { HttpTrustMarkStatusSource } from './infrastructure/trust-marks/http-status-source.js';
@@ -64,6 +67,8 @@ export interface ContainerOverrides {
   readonly clock?: Clock;
   /** Where statements come from instead of HTTP (an in-memory federation, for example). */
   readonly statementSource?: StatementSource;
+  /** Where Subordinate Listings come from instead of HTTP. */
+  readonly listingSource?: SubordinateListingSource;
   /** Where Trust Mark Status answers come from instead of HTTP. */
   readonly trustMarkStatusSource?: TrustMarkStatusSource;
   /** Cache tiers instead of the in-memory ones. */
@@ -76,6 +81,16 @@ export interface ContainerOverrides {
 export interface SharedTier {
   readonly store: RedisStore | undefined;
 }
+
+/** Crawl settings used when the crawler is resolved without CRAWL=on (a one-off crawl). */
+const CRAWL_DEFAULTS = {
+  intervalSeconds: 3600,
+  concurrency: 8,
+  maxEntities: 50_000,
+  maxDepth: 8,
+  maxListEntries: 100_000,
+  passTimeoutSeconds: 1800,
+} as const;
 
 /** Most keys kept imported; a federation has a few per entity. */
 const KEY_CACHE_ENTRIES = 1000;
@@ -400,6 +415,26 @@ export async function buildContainer(
     ),
   );
   container.register(
+    TOKENS.Crawler,
+    singleton(
+      (c) =>
+        new Crawler({
+          resolutions: c.resolve(TOKENS.ResolutionService),
+          listing: overrides.listingSource ?? new HttpListingSource(c.resolve(TOKENS.HttpFetcher)),
+          anchors: c.resolve(TOKENS.TrustAnchors),
+          clock: c.resolve(TOKENS.Clock),
+          logger: c.resolve(TOKENS.Logger).child({ component: 'crawl' }),
+          metrics,
+          ...(shared.store === undefined ? {} : { shared: shared.store }),
+          settings: {
+            ...(config.crawl ?? CRAWL_DEFAULTS),
+            refreshAheadSeconds: config.refreshAheadSeconds,
+            allowHttp: config.allowInsecureHttp,
+          },
+        }),
+    ),
+  );
+  container.register(
     TOKENS.ResolverIdentity,
     singleton(
       (c) =>
@@ -412,6 +447,7 @@ export async function buildContainer(
             entityId: config.entityId,
             organizationName: config.organizationName,
             authorityHints: config.authorityHints,
+            collection: config.crawl !== undefined,
           },
         }),
     ),
@@ -426,6 +462,8 @@ export async function buildContainer(
           anchors: c.resolve(TOKENS.TrustAnchors),
           statements: c.resolve(TOKENS.StatementCache),
           ...(shared.store === undefined ? {} : { shared: shared.store }),
+          ...(config.crawl === undefined ? {} : { crawler: c.resolve(TOKENS.Crawler) }),
+          resolveLive: config.resolveLive,
         }),
     ),
   );

@@ -119,6 +119,7 @@ export async function startServer(
     trustedProxies: config.trustedProxies,
     metricsToken: config.metricsToken,
     adminToken: config.adminToken,
+    collectionMaxLimit: config.collectionMaxLimit,
     lifecycle,
   });
   // Bounded per-connection work: slow or idle clients do not hold sockets for long, and the
@@ -178,6 +179,8 @@ export async function startServer(
     },
     'listening',
   );
+  // The first crawl pass starts once the service answers (CRAWL=on), then one every interval.
+  if (config.crawl !== undefined) container.resolve(TOKENS.Crawler).start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -213,6 +216,7 @@ export async function startServer(
         }
         server.closeAllConnections();
         await stopped;
+        if (config.crawl !== undefined) container.resolve(TOKENS.Crawler).stop();
         container.resolve(TOKENS.HttpFetcher).close();
         await container.resolve(TOKENS.SharedTier).store?.close();
         logger.info({ unfinished: inFlight }, 'stopped');

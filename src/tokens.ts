@@ -7,6 +7,7 @@ import type {
   CacheTier,
   CachedStatement,
   CachingStatementSource,
+  Crawler,
   ResolutionEntry,
   ResolutionService,
   ResolverEngine,
@@ -60,4 +61,5 @@ export const TOKENS = {
   ResponseTier: token<CacheTier<string>>('ResponseTier'),
   ResolverIdentity: token<ResolverIdentity>('ResolverIdentity'),
   ResolverEngine: token<ResolverEngine>('ResolverEngine'),
+  Crawler: token<Crawler>('Crawler'),
 } as const;

@@ -7,6 +7,7 @@ import { DEFAULT_SIGNING_ALGORITHMS } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import { assertSigningAlgorithms } from '../federation/entity-statement.js';
 import { TOLERANCE_NAMES, isToleranceName, type ToleranceName } from '../federation/tolerances.js';
+import type { CrawlSettings } from '../engine/crawler.js';
 import { STATUS_CHECK_MODES, type StatusCheckMode } from '../engine/trust-mark-service.js';
 
 /** Log levels pino understands. */
@@ -57,6 +58,11 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly metricsToken: string | undefined;
   readonly adminToken: string | undefined;
+  /** The crawl, or undefined when CRAWL is off. */
+  readonly crawl: Omit<CrawlSettings, 'refreshAheadSeconds' | 'allowHttp'> | undefined;
+  /** Whether subjects not yet cached are resolved live (§18.1). */
+  readonly resolveLive: 'always' | 'never';
+  readonly collectionMaxLimit: number;
   /** The shared tier; undefined without REDIS_URL and REDIS_SENTINELS. */
   readonly redis:
     | {
@@ -200,6 +206,27 @@ export const SETTINGS = {
     'prefix of every shared key and channel: deployments with different prefixes share one Redis safely',
   ],
   REDIS_TIMEOUT_MS: ['100', 'longest wait for one Redis command'],
+  CRAWL: [
+    'off',
+    'on: crawl every trust anchor top-down through its list endpoints (first pass at boot) and keep the members resolved',
+  ],
+  CRAWL_INTERVAL_SECONDS: [
+    '3600',
+    'seconds between two crawl passes over one trust anchor (at least 10)',
+  ],
+  CRAWL_CONCURRENCY: ['8', 'listings and resolutions a crawl pass runs at once'],
+  CRAWL_MAX_ENTITIES: ['50000', 'most members crawled per trust anchor'],
+  CRAWL_MAX_DEPTH: ['8', 'most levels of intermediates below a trust anchor that are listed'],
+  CRAWL_MAX_LIST_ENTRIES: ['100000', 'most entries read from one subordinate listing'],
+  CRAWL_PASS_TIMEOUT_SECONDS: ['1800', 'longest time of one crawl pass over one trust anchor'],
+  RESOLVE_LIVE: [
+    'always',
+    'always: resolve unknown subjects live; never: answer only from what the crawl and earlier resolutions cached (§18.1)',
+  ],
+  COLLECTION_MAX_LIMIT: [
+    '1000',
+    'most entities on one page of /collection (also the page size when limit is absent)',
+  ],
   REDIS_RETRY_SECONDS: ['5', 'how often a Redis that stopped answering is tried again'],
   STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
   STATEMENT_CACHE_MAX_TTL_SECONDS: [
@@ -347,6 +374,27 @@ function redisSettings(env: Env): Config['redis'] {
   };
 }
 
+/** One of `choices`, or a ConfigError naming them. */
+function choice<T extends string>(env: Env, name: keyof typeof SETTINGS, choices: readonly T[]): T {
+  const raw = read(env, name) ?? SETTINGS[name][0];
+  const found = choices.find((candidate) => candidate === raw);
+  if (found === undefined) throw new ConfigError(name, `must be one of ${choices.join(', ')}`);
+  return found;
+}
+
+/** The crawl settings, when CRAWL is on. */
+function crawlSettings(env: Env): Config['crawl'] {
+  if (choice(env, 'CRAWL', ['off', 'on'] as const) === 'off') return undefined;
+  return {
+    intervalSeconds: integer(env, 'CRAWL_INTERVAL_SECONDS', 10, 30 * 86_400),
+    concurrency: integer(env, 'CRAWL_CONCURRENCY', 1, 1000),
+    maxEntities: integer(env, 'CRAWL_MAX_ENTITIES', 1, 10_000_000),
+    maxDepth: integer(env, 'CRAWL_MAX_DEPTH', 1, 32),
+    maxListEntries: integer(env, 'CRAWL_MAX_LIST_ENTRIES', 1, 10_000_000),
+    passTimeoutSeconds: integer(env, 'CRAWL_PASS_TIMEOUT_SECONDS', 1, 86_400),
+  };
+}
+
 /** `TOLERATE`, with the deprecated `ACCEPT_LEGACY_TRUST_MARK_CLAIMS` folded in. */
 function tolerances(env: Env, deprecations: string[]): ToleranceName[] {
   const names: ToleranceName[] = [];
@@ -438,6 +486,9 @@ export function loadConfig(env: Env): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 0, 3_600_000),
     metricsToken: read(env, 'METRICS_TOKEN'),
     adminToken: read(env, 'ADMIN_TOKEN'),
+    crawl: crawlSettings(env),
+    resolveLive: choice(env, 'RESOLVE_LIVE', ['always', 'never'] as const),
+    collectionMaxLimit: integer(env, 'COLLECTION_MAX_LIMIT', 1, 100_000),
     redis: redisSettings(env),
     statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),
     statementCacheMaxTtlSeconds: integer(env, 'STATEMENT_CACHE_MAX_TTL_SECONDS', 1, 30 * 86_400),

@@ -55,6 +55,8 @@ async function main(): Promise<void> {
       ALLOW_PRIVATE_NETWORK: 'true',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'error',
       RESOLVER_ORGANIZATION_NAME: 'federation-resolver demo',
+      // The sample federation publishes list endpoints: crawl it, for /collection and the report.
+      CRAWL: process.env['CRAWL'] ?? 'on',
     }),
   );
   const stop = async () => {
@@ -112,6 +114,26 @@ async function main(): Promise<void> {
     }
   }
 
+  // The crawl started at boot; its report is the federation as a whole.
+  const anchorParam = `trust_anchor=${encodeURIComponent(ta)}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const report = await fetch(`${service.url}/api/v1/federation?${anchorParam}`);
+    if (report.status === 200) {
+      const health = (await report.json()) as {
+        members: { total: number; resolved: number; failed: number };
+        failures: Array<{ entity_id: string; reason: string }>;
+      };
+      console.log(
+        `\ncrawl of ${ta}: ${health.members.total} members, ${health.members.resolved} resolve, ${health.members.failed} fail`,
+      );
+      for (const failure of health.failures) {
+        console.log(`    ${failure.entity_id}: ${failure.reason}`);
+      }
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
   const op = query('op-university');
   console.log('\nTry it:');
   console.log(`  curl -s '${service.url}/.well-known/openid-federation'`);
@@ -119,6 +141,12 @@ async function main(): Promise<void> {
   console.log(`  curl -s '${service.url}/api/v1/resolve?${op}&entity_type=openid_provider'`);
   console.log(`  curl -s '${service.url}/api/v1/explain?${query('rp-broken')}'`);
   console.log(`  curl -s '${service.url}/discovery/openid-configuration?${op}'`);
+  console.log(
+    `  curl -s '${service.url}/collection?trust_anchor=${encodeURIComponent(ta)}&query=university'`,
+  );
+  console.log(
+    `  curl -s '${service.url}/api/v1/federation?trust_anchor=${encodeURIComponent(ta)}'`,
+  );
   console.log(`  curl -s '${service.url}/metrics'`);
 
   if (process.env['DEMO_ONESHOT'] === 'true') {

@@ -17,10 +17,18 @@ import type { Clock } from '../federation/ports.js';
 /** Who asks: the front door's idea of the client (its address, after trusted proxies). */
 export interface Caller {
   readonly client: string;
+  /** Work the service does for itself: never charged to a budget (it still takes fair slots). */
+  readonly internal?: boolean;
 }
 
 /** Work the service does for itself (trust mark issuers' chains, refreshes): never charged. */
-export const INTERNAL_CALLER: Caller = { client: '(internal)' };
+export const INTERNAL_CALLER: Caller = { client: '(internal)', internal: true };
+
+/**
+ * The crawler (crawler.ts): never charged either, but a client of its own for the fair shares
+ * of the slots, so a crawl cannot take more of them than any client.
+ */
+export const CRAWLER_CALLER: Caller = { client: '(crawler)', internal: true };
 
 /** Settings of {@link Admission}. */
 export interface AdmissionOptions {
@@ -86,7 +94,7 @@ export class Admission {
    */
   charge(caller: Caller): void {
     const { clientRate, clientBurst } = this.#options;
-    if (clientRate <= 0 || caller === INTERNAL_CALLER) return;
+    if (clientRate <= 0 || caller.internal === true) return;
     const now = this.#clock.now();
     let bucket = this.#buckets.get(caller.client);
     if (bucket === undefined) {

@@ -1,6 +1,25 @@
 /** The engine's public surface, for front doors and the composition root: named exports only. */
-export { Admission, INTERNAL_CALLER, type AdmissionOptions, type Caller } from './admission.js';
+export {
+  Admission,
+  CRAWLER_CALLER,
+  INTERNAL_CALLER,
+  type AdmissionOptions,
+  type Caller,
+} from './admission.js';
 export { Coalescer } from './coalescer.js';
+export { Crawler, type CrawlSettings, type CrawlerDependencies } from './crawler.js';
+export {
+  anchorView,
+  collectionPage,
+  healthReport,
+  memberOf,
+  type AnchorView,
+  type CollectionPage,
+  type CollectionQuery,
+  type CrawlBound,
+  type HealthReport,
+  type MemberView,
+} from './federation-view.js';
 export {
   explainReport,
   failureView,
@@ -14,6 +33,8 @@ export type {
   EngineMetrics,
   Logger,
   MetricsExporter,
+  SharedStore,
+  SubordinateListingSource,
   TrustAnchorSource,
   TrustMarkStatusSource,
 } from './ports.js';

@@ -75,6 +75,18 @@ export interface TrustMarkStatusSource {
   ): Promise<string>;
 }
 
+/**
+ * Where Subordinate Listings come from (§8.2): GET of the `federation_list_endpoint` with its
+ * filters. Returns the parsed JSON body, not yet checked; failures are FederationErrors.
+ */
+export interface SubordinateListingSource {
+  list(
+    endpoint: string,
+    filters: Readonly<Record<string, string>>,
+    context: { readonly signal?: AbortSignal },
+  ): Promise<unknown>;
+}
+
 /** Structured logging, the subset the engine and the front doors use (pino satisfies it). */
 export interface Logger {
   debug(object: object, message?: string): void;
@@ -95,6 +107,14 @@ export type EngineCacheName =
   | 'shared_resolutions'
   | 'shared_trust_mark_status';
 
+/** What one crawl pass found, and how long it took. */
+export interface CrawlCounts {
+  readonly found: number;
+  readonly resolved: number;
+  readonly failed: number;
+  readonly seconds: number;
+}
+
 /** What the engine counts (the metrics adapter exports it). */
 export interface EngineMetrics {
   /** One resolution answered: `resolved`, `cached`, or the error code; seconds when it ran. */
@@ -105,6 +125,8 @@ export interface EngineMetrics {
   toleranceUsed(tolerance: string): void;
   /** One shared-tier entry this replica would not vouch for (`statement`, `resolution`). */
   sharedRejected(kind: string): void;
+  /** One crawl pass over a Trust Anchor ended (or was adopted from another replica). */
+  crawlPass(trustAnchor: string, counts: CrawlCounts): void;
 }
 
 /** The metrics exposition the operations endpoint serves. */

@@ -48,6 +48,8 @@ export function retainedChain(chain: ResolvedTrustChain): ResolvedTrustChain {
     jwt: statement.jwt,
     header: statement.header,
     kind: statement.kind,
+    // Where it came from, for reports of what expires (the health report).
+    ...(statement.source === undefined ? {} : { source: statement.source }),
     claims: retainedClaims(
       statement.claims,
       index === 0 ? 'subject' : index === last ? 'anchor' : 'middle',

@@ -10,12 +10,13 @@
 import { setMaxListeners } from 'node:events';
 import {
   InvalidTrustAnchorError,
+  NotFoundError,
   errorFromDetail,
   readFailureDetail,
   toFederationError,
   type FailureDetail,
 } from '../federation/errors.js';
-import { getOwn, isPlainObject } from '../federation/json.js';
+import { getOwn, parseJsonObject } from '../federation/json.js';
 import type { Clock } from '../federation/ports.js';
 import type { ResolutionOutcome, TrustChainResolver } from '../federation/resolver.js';
 import type {
@@ -170,9 +171,16 @@ export class ResolutionService {
   async resolve(
     query: ResolutionQuery,
     caller: Caller = INTERNAL_CALLER,
+    mode: { readonly live?: boolean } = {},
   ): Promise<ServedResolution> {
     const anchors = this.configuredAnchors(query.trustAnchors);
-    const { entry, cached } = await this.#entry(query.subject, anchors, true, caller);
+    const { entry, cached } = await this.#entry(
+      query.subject,
+      anchors,
+      true,
+      caller,
+      mode.live ?? true,
+    );
     if (!entry.result.ok) throw errorFromDetail(entry.result.failure);
     const marks = this.#trustMarks(entry, entry.result.chain);
     const trustMarks = marks === undefined ? undefined : await marks.report;
@@ -183,6 +191,16 @@ export class ResolutionService {
       contentId: `${entry.id}.${marks?.version ?? 0}`,
       ...(trustMarks === undefined ? {} : { trustMarks }),
     };
+  }
+
+  /** Whether a resolution of `query` is cached here or in the shared tier (valid or failed). */
+  async isKnown(query: ResolutionQuery): Promise<boolean> {
+    const anchors = this.configuredAnchors(query.trustAnchors);
+    const key = resolutionKey(this.#deps.anchors.version, query.subject, anchors);
+    const now = this.#deps.clock.now();
+    const cached = (await this.#deps.resolved.get(key)) ?? (await this.#deps.failed.get(key));
+    if (cached !== undefined && cached.expiresAt > now) return true;
+    return (await this.#fromShared(key, query.subject, anchors)) !== undefined;
   }
 
   /**
@@ -219,6 +237,7 @@ export class ResolutionService {
     anchors: readonly TrustAnchor[],
     prefetchIssuers: boolean,
     caller: Caller,
+    live = true,
   ): Promise<{ entry: ResolutionEntry; cached: boolean }> {
     const { clock, metrics } = this.#deps;
     const key = resolutionKey(this.#deps.anchors.version, subject, anchors);
@@ -237,6 +256,14 @@ export class ResolutionService {
       return { entry: fromShared, cached: true };
     }
     metrics?.cacheLookup('resolutions', false);
+    if (!live) {
+      // §18.1: answered from cache only; nothing unknown costs an upstream request.
+      metrics?.resolution('not_in_view');
+      throw new NotFoundError(
+        `${subject} is not in this resolver's view of the federation: no crawl found it and no earlier resolution is cached (RESOLVE_LIVE=never)`,
+        { reason: 'not_in_view', section: '§18.1' },
+      );
+    }
     // Joining a resolution already running costs no upstream work, so it is not charged.
     if (!this.#inFlight.has(key)) this.#charge(caller);
     return {
@@ -379,12 +406,10 @@ export class ResolutionService {
     let entry: ResolutionEntry | undefined;
     let why = 'it is not a stored resolution';
     try {
-      const parsed: unknown = JSON.parse(raw);
-      const jwts = isPlainObject(parsed) ? getOwn(parsed, 'jwts') : undefined;
-      const failure = isPlainObject(parsed)
-        ? readFailureDetail(getOwn(parsed, 'failure'))
-        : undefined;
-      const storedAt = isPlainObject(parsed) ? getOwn(parsed, 'resolvedAt') : undefined;
+      const parsed = parseJsonObject(raw) ?? {};
+      const jwts = getOwn(parsed, 'jwts');
+      const failure = readFailureDetail(getOwn(parsed, 'failure'));
+      const storedAt = getOwn(parsed, 'resolvedAt');
       const resolvedAt = typeof storedAt === 'number' ? Math.min(storedAt, now) : now;
       if (Array.isArray(jwts) && jwts.every((jwt) => typeof jwt === 'string')) {
         const chain = await resolver.revalidate(jwts, anchors, now);
@@ -392,7 +417,7 @@ export class ResolutionService {
         else
           entry = this.#entryOf({ ok: true, chain: retainedChain(chain) }, resolvedAt, chain.exp);
       } else if (failure !== undefined) {
-        const until = isPlainObject(parsed) ? getOwn(parsed, 'expiresAt') : undefined;
+        const until = getOwn(parsed, 'expiresAt');
         const ttl =
           failure.code === 'temporarily_unavailable'
             ? Math.min(options.negativeTtlSeconds, options.transientTtlSeconds)

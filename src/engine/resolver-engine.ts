@@ -4,11 +4,25 @@
  * resolution, publish the resolver's own configuration, and say whether the service is ready.
  * Front doors parse their input into a {@link ResolutionQuery}, call one method, and serialise.
  */
-import { NotFoundError } from '../federation/errors.js';
+import {
+  EntityIdNotFoundError,
+  InvalidTrustAnchorError,
+  NotFoundError,
+  TemporarilyUnavailableError,
+} from '../federation/errors.js';
 import { resolutionExpiry } from '../federation/resolve-response.js';
 import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
 import type { ResolutionQuery } from '../federation/types.js';
 import { INTERNAL_CALLER, type Caller } from './admission.js';
+import type { Crawler } from './crawler.js';
+import {
+  collectionPage,
+  healthReport,
+  type AnchorView,
+  type CollectionPage,
+  type CollectionQuery,
+  type HealthReport,
+} from './federation-view.js';
 import { explainReport, type ExplainReport } from './explain-report.js';
 import type { SharedStore, TrustAnchorSource } from './ports.js';
 import { resolutionReport, type ResolutionReport } from './resolution-report.js';
@@ -25,6 +39,13 @@ export interface ResolverEngineDependencies {
   readonly statements?: Pick<CachingStatementSource, 'purgeLocal'>;
   /** The tier shared by every replica, when there is one. */
   readonly shared?: SharedStore;
+  /** The crawl of the federations, when CRAWL is on. */
+  readonly crawler?: Crawler;
+  /**
+   * §18.1: `always` resolves subjects not yet cached for every caller; `never` answers callers
+   * only from cache (the crawl and the service's own work still resolve live).
+   */
+  readonly resolveLive?: 'always' | 'never';
 }
 
 /** A document with the time it stops being valid (seconds), for caching headers. */
@@ -73,7 +94,7 @@ export class ResolverEngine {
     query: ResolutionQuery,
     caller: Caller = INTERNAL_CALLER,
   ): Promise<Expiring<string>> {
-    const resolution = await this.#deps.resolutions.resolve(query, caller);
+    const resolution = await this.#resolve(query, caller);
     const jwt = await this.#deps.identity.resolveResponse(resolution, query.entityTypes ?? []);
     return {
       value: jwt,
@@ -90,7 +111,7 @@ export class ResolverEngine {
     requiredTrustMarkTypes: readonly string[] = [],
     caller: Caller = INTERNAL_CALLER,
   ): Promise<ResolutionReport> {
-    const resolution = await this.#deps.resolutions.resolve(query, caller);
+    const resolution = await this.#resolve(query, caller);
     const marks = resolution.trustMarks?.verified ?? [];
     const missing = requiredTrustMarkTypes.filter(
       (type) => !marks.some((mark) => mark.trust_mark_type === type),
@@ -110,7 +131,7 @@ export class ResolverEngine {
     entityType: string,
     caller: Caller = INTERNAL_CALLER,
   ): Promise<Expiring<EntityTypeMetadata>> {
-    const { chain } = await this.#deps.resolutions.resolve(query, caller);
+    const { chain } = await this.#resolve(query, caller);
     const metadata = Object.hasOwn(chain.metadata, entityType)
       ? chain.metadata[entityType]
       : undefined;
@@ -125,7 +146,68 @@ export class ResolverEngine {
 
   /** A fresh, exhaustive resolution of `query`, explained (diagnostics). */
   async explain(query: ResolutionQuery, caller: Caller = INTERNAL_CALLER): Promise<ExplainReport> {
+    // An explanation always resolves afresh: in cache-only mode, only for subjects in the view.
+    if (!this.#live(caller) && !(await this.#deps.resolutions.isKnown(query))) {
+      throw this.#notInView(query.subject);
+    }
     return explainReport(query, await this.#deps.resolutions.explain(query, caller));
+  }
+
+  /**
+   * A page of the Entity Collection (Entity Collection extension) of `trustAnchor`: from the
+   * last crawl, in memory. `from_entity_id` that is not listed is `entity_id_not_found`.
+   */
+  collection(trustAnchor: string, query: CollectionQuery): CollectionPage {
+    const page = collectionPage(this.#view(trustAnchor), query);
+    if (page === undefined) {
+      throw new EntityIdNotFoundError(
+        `${query.fromEntityId ?? ''} is not an entity of the collection of ${trustAnchor}`,
+        { reason: 'parameter_invalid', requestParameter: 'from_entity_id' },
+      );
+    }
+    return page;
+  }
+
+  /** The health report of the federation under `trustAnchor`, from the last crawl. */
+  federationHealth(trustAnchor: string, horizonSeconds: number, now: number): HealthReport {
+    return healthReport(this.#view(trustAnchor), now, horizonSeconds);
+  }
+
+  /** Whether the federation-wide endpoints exist (a crawl is configured). */
+  get crawls(): boolean {
+    return this.#deps.crawler !== undefined;
+  }
+
+  #view(trustAnchor: string): AnchorView {
+    if (this.#deps.anchors.get(trustAnchor) === undefined) {
+      throw new InvalidTrustAnchorError(`${trustAnchor} is not a configured Trust Anchor`, {
+        reason: 'trust_anchor_unknown',
+        section: '§8.3.1',
+      });
+    }
+    const view = this.#deps.crawler?.view(trustAnchor);
+    if (view === undefined) {
+      throw new TemporarilyUnavailableError(
+        `the first crawl of ${trustAnchor} has not finished yet`,
+        { reason: 'collection_not_ready', retryAfter: 10 },
+      );
+    }
+    return view;
+  }
+
+  #live(caller: Caller): boolean {
+    return this.#deps.resolveLive !== 'never' || caller.internal === true;
+  }
+
+  #resolve(query: ResolutionQuery, caller: Caller) {
+    return this.#deps.resolutions.resolve(query, caller, { live: this.#live(caller) });
+  }
+
+  #notInView(subject: string): NotFoundError {
+    return new NotFoundError(
+      `${subject} is not in this resolver's view of the federation (RESOLVE_LIVE=never)`,
+      { reason: 'not_in_view', section: '§18.1' },
+    );
   }
 
   /**

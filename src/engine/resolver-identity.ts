@@ -16,6 +16,8 @@ export interface ResolverIdentityOptions {
   readonly entityId: string;
   readonly organizationName: string;
   readonly authorityHints: readonly string[];
+  /** Publish `federation_collection_endpoint` (the service crawls, so it serves /collection). */
+  readonly collection?: boolean;
 }
 
 /** Dependencies of {@link ResolverIdentity}. */
@@ -72,6 +74,13 @@ export class ResolverIdentity {
         metadata: {
           federation_entity: {
             federation_resolve_endpoint: this.resolveEndpoint,
+            // Entity Collection extension: an entity publishing it SHOULD publish the resolve
+            // endpoint too, which this one does.
+            ...(identity.collection === true
+              ? {
+                  federation_collection_endpoint: `${identity.entityId.replace(/\/$/, '')}/collection`,
+                }
+              : {}),
             organization_name: identity.organizationName,
           },
         },

@@ -14,7 +14,7 @@ import {
   type FailureDetail,
   type FederationError,
 } from '../federation/errors.js';
-import { getOwn, isPlainObject } from '../federation/json.js';
+import { getOwn, isPlainObject, parseJsonObject } from '../federation/json.js';
 import type {
   Clock,
   FetchContext,
@@ -261,13 +261,8 @@ export class CachingStatementSource implements StatementSource {
   }
 
   #decodeShared(raw: string, now: number): CachedStatement | undefined {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      return undefined;
-    }
-    if (!isPlainObject(parsed)) return undefined;
+    const parsed = parseJsonObject(raw);
+    if (parsed === undefined) return undefined;
     const jwt = getOwn(parsed, 'jwt');
     if (typeof jwt === 'string') {
       if (jwt.length > 1024 * 1024) return undefined;

@@ -14,7 +14,7 @@ import {
   type FailureDetail,
   type FederationError,
 } from '../federation/errors.js';
-import { getOwn, isPlainObject } from '../federation/json.js';
+import { getOwn, parseJsonObject } from '../federation/json.js';
 import {
   InvalidTrustMarkError,
   decodeTrustMark,
@@ -290,17 +290,10 @@ export class TrustMarkService {
     const raw = await this.#deps.shared?.get(`t:${key}`);
     this.#deps.metrics?.cacheLookup('shared_trust_mark_status', raw !== undefined);
     if (raw === undefined) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    const jwt = isPlainObject(parsed) ? getOwn(parsed, 'jwt') : undefined;
-    const failure = isPlainObject(parsed)
-      ? readFailureDetail(getOwn(parsed, 'failure'))
-      : undefined;
-    const status = isPlainObject(parsed) ? getOwn(parsed, 'status') : undefined;
+    const parsed = parseJsonObject(raw) ?? {};
+    const jwt = getOwn(parsed, 'jwt');
+    const failure = readFailureDetail(getOwn(parsed, 'failure'));
+    const status = getOwn(parsed, 'status');
     if (typeof jwt === 'string') {
       try {
         return { status: await verifyStatus(jwt, mark, issuerChain, options), jwt };

@@ -13,7 +13,8 @@ export type FederationErrorCode =
   | 'invalid_metadata'
   | 'unsupported_parameter'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'entity_id_not_found';
 
 /** Every spec error code, for exhaustive tables (for example the HTTP status table). */
 export const FEDERATION_ERROR_CODES = [
@@ -26,6 +27,7 @@ export const FEDERATION_ERROR_CODES = [
   'unsupported_parameter',
   'temporarily_unavailable',
   'server_error',
+  'entity_id_not_found',
 ] as const satisfies readonly FederationErrorCode[];
 
 /**
@@ -98,6 +100,15 @@ export const FAILURE_REASONS = [
   'entity_type_not_found',
   'overloaded',
   'rate_limited',
+  // the federation as a whole: listings, crawl, collection, cache-only answers (§8.2, §18.1)
+  'list_invalid',
+  'list_entry_invalid',
+  'crawl_entity_limit',
+  'crawl_depth_limit',
+  'crawl_list_limit',
+  'crawl_time_limit',
+  'not_in_view',
+  'collection_not_ready',
   // trust marks (§7, §8.3.2, §8.4)
   'trust_mark_type_not_recognized',
   'trust_mark_issuer_not_trusted',
@@ -266,6 +277,14 @@ export class TemporarilyUnavailableError extends FederationError {
   readonly code = 'temporarily_unavailable';
 }
 
+/**
+ * `entity_id_not_found` (Entity Collection extension): the `from_entity_id` of a collection
+ * request names no entity the responder lists.
+ */
+export class EntityIdNotFoundError extends FederationError {
+  readonly code = 'entity_id_not_found';
+}
+
 /** `server_error`: an unexpected condition (a bug). */
 export class ServerError extends FederationError {
   readonly code = 'server_error';
@@ -293,6 +312,7 @@ const ERROR_CLASSES: Readonly<Record<FederationErrorCode, FederationErrorClass>>
   unsupported_parameter: UnsupportedParameterError,
   temporarily_unavailable: TemporarilyUnavailableError,
   server_error: ServerError,
+  entity_id_not_found: EntityIdNotFoundError,
 };
 
 /** A new error of the class that carries `code` (for example to restate a reported failure). */

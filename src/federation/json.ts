@@ -67,3 +67,13 @@ export function exceedsJsonDepth(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** `text` parsed as JSON when it is an object; `undefined` for anything else or invalid JSON. */
+export function parseJsonObject(text: string): JsonObject | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isPlainObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

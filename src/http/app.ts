@@ -11,6 +11,7 @@ import {
 } from './middleware.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { apiRoutes } from './routes/api-routes.js';
+import { collectionRoutes } from './routes/collection-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { federationRoutes } from './routes/federation-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
@@ -26,6 +27,8 @@ export interface AppDependencies extends RouteDependencies {
   readonly metricsToken?: string | undefined;
   /** When set, the admin API exists and requires it as a bearer token. */
   readonly adminToken?: string | undefined;
+  /** Largest page of /collection. */
+  readonly collectionMaxLimit?: number;
   /** Whether the service is shutting down (answers then close their connection). */
   readonly lifecycle?: { readonly closing: boolean };
 }
@@ -41,6 +44,7 @@ export function createApp(deps: AppDependencies): Koa {
   discoveryRoutes(router, deps);
   opsRoutes(router, deps);
   adminRoutes(router, deps);
+  collectionRoutes(router, { ...deps, collectionMaxLimit: deps.collectionMaxLimit ?? 1000 });
   app.use(requestLogging(deps.logger));
   app.use(responseHygiene(deps.lifecycle ?? { closing: false }));
   app.use(errorBoundary(deps.logger));

@@ -21,6 +21,7 @@ export const STATUS_BY_CODE: Readonly<Record<FederationErrorCode, number>> = {
   unsupported_parameter: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+  entity_id_not_found: 404,
 };
 
 /** Reasons whose HTTP status is more precise than their code's (RFC 9110 §15.5). */

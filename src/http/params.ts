@@ -4,7 +4,8 @@
  * drafts up to 40, `anchor` and `type`, are accepted as aliases (docs/decisions.md).
  */
 import { isEntityIdentifier } from '../federation/entity-id.js';
-import { InvalidRequestError } from '../federation/errors.js';
+import { InvalidRequestError, UnsupportedParameterError } from '../federation/errors.js';
+import type { CollectionQuery } from '../engine/federation-view.js';
 import type { ResolutionQuery } from '../federation/types.js';
 
 /** Bounds on what one request may ask for. */
@@ -103,4 +104,121 @@ export function parseTrustMarkTypes(query: string): readonly string[] {
     );
   }
   return types;
+}
+
+/** The one `trust_anchor` of a federation-wide request (the collection, the health report). */
+function singleTrustAnchor(params: URLSearchParams, allowHttp: boolean): string {
+  const anchors = values(params, 'trust_anchor', 'anchor');
+  if (anchors.length === 0) {
+    throw invalid('the trust_anchor parameter is required', 'parameter_missing', 'trust_anchor');
+  }
+  if (anchors.length > 1) {
+    throw invalid('trust_anchor must be given once', 'parameter_repeated', 'trust_anchor');
+  }
+  const anchor = anchors[0] ?? '';
+  if (!isEntityIdentifier(anchor, { allowHttp })) {
+    throw invalid(
+      'trust_anchor is not a valid Entity Identifier',
+      'parameter_invalid',
+      'trust_anchor',
+    );
+  }
+  return anchor;
+}
+
+/** A parameter that may be given at most once. */
+function once(params: URLSearchParams, name: string): string | undefined {
+  const all = params.getAll(name);
+  if (all.length > 1) throw invalid(`${name} must be given once`, 'parameter_repeated', name);
+  return all[0];
+}
+
+/**
+ * A list of claim names: repeated, or separated by commas or spaces. Names outside `known` are
+ * `unsupported_parameter`, as the Entity Collection extension requires.
+ */
+function claimList(params: URLSearchParams, name: string, known: readonly string[]): string[] {
+  const names = params
+    .getAll(name)
+    .flatMap((value) => value.split(/[\s,]+/))
+    .filter((value) => value.length > 0);
+  for (const claim of names) {
+    if (!known.includes(claim)) {
+      throw new UnsupportedParameterError(
+        `${name} names ${JSON.stringify(claim)}, which is not supported`,
+        {
+          reason: 'parameter_invalid',
+          requestParameter: name,
+        },
+      );
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** A collection request (Entity Collection extension), checked. */
+export function parseCollectionQuery(
+  query: string,
+  options: {
+    readonly allowHttp: boolean;
+    readonly maxLimit: number;
+    readonly entityClaims: readonly string[];
+    readonly uiClaims: readonly string[];
+  },
+): { readonly trustAnchor: string } & CollectionQuery {
+  const params = new URLSearchParams(query);
+  const trustAnchor = singleTrustAnchor(params, options.allowHttp);
+  const entityTypes = [...new Set(params.getAll('entity_type'))];
+  if (!entityTypes.every((type) => ENTITY_TYPE.test(type))) {
+    throw invalid(
+      'an entity_type value is not an Entity Type Identifier',
+      'parameter_invalid',
+      'entity_type',
+    );
+  }
+  const trustMarkTypes = parseTrustMarkTypes(query);
+  const text = once(params, 'query');
+  if (text !== undefined && text.length > 256) {
+    throw invalid('query is longer than 256 characters', 'parameter_invalid', 'query');
+  }
+  const from = once(params, 'from_entity_id');
+  if (from !== undefined && !isEntityIdentifier(from, { allowHttp: options.allowHttp })) {
+    throw invalid(
+      'from_entity_id is not an Entity Identifier',
+      'parameter_invalid',
+      'from_entity_id',
+    );
+  }
+  const limitText = once(params, 'limit');
+  let limit = options.maxLimit;
+  if (limitText !== undefined) {
+    if (!/^[1-9]\d{0,8}$/.test(limitText)) {
+      throw invalid('limit must be a positive whole number', 'parameter_invalid', 'limit');
+    }
+    limit = Math.min(Number(limitText), options.maxLimit);
+  }
+  return {
+    trustAnchor,
+    entityTypes,
+    trustMarkTypes,
+    ...(text === undefined || text === '' ? {} : { query: text }),
+    ...(from === undefined ? {} : { fromEntityId: from }),
+    limit,
+    entityClaims: claimList(params, 'entity_claims', options.entityClaims),
+    uiClaims: claimList(params, 'ui_claims', options.uiClaims),
+  };
+}
+
+/** A health report request: the anchor, and the horizon in seconds (default 7 days). */
+export function parseHealthQuery(
+  query: string,
+  options: { readonly allowHttp: boolean },
+): { readonly trustAnchor: string; readonly horizonSeconds: number } {
+  const params = new URLSearchParams(query);
+  const trustAnchor = singleTrustAnchor(params, options.allowHttp);
+  const horizon = once(params, 'horizon');
+  if (horizon !== undefined && !/^\d{1,9}$/.test(horizon)) {
+    throw invalid('horizon must be a whole number of seconds', 'parameter_invalid', 'horizon');
+  }
+  return { trustAnchor, horizonSeconds: horizon === undefined ? 7 * 86_400 : Number(horizon) };
 }

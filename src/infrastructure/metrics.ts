@@ -3,7 +3,12 @@
  * (tests) never share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineCacheName, EngineMetrics, MetricsExporter } from '../engine/ports.js';
+import type {
+  CrawlCounts,
+  EngineCacheName,
+  EngineMetrics,
+  MetricsExporter,
+} from '../engine/ports.js';
 
 /** Names of the caches reported by cache metrics. */
 export type CacheName = EngineCacheName | 'failed_resolutions' | 'signatures' | 'keys';
@@ -71,6 +76,20 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   readonly sharedUp = new Gauge({
     name: 'resolver_redis_up',
     help: 'Whether the shared tier (Redis) answers (1) or is skipped by its circuit (0)',
+    registers: [this.registry],
+  });
+  /** Members of each anchor in the last crawl pass, by state (found, resolved, failed). */
+  readonly crawlMembers = new Gauge({
+    name: 'resolver_crawl_members',
+    help: 'Members of a Trust Anchor in the last crawl pass, by state (found, resolved, failed)',
+    labelNames: ['trust_anchor', 'state'] as const,
+    registers: [this.registry],
+  });
+  /** Duration of the last crawl pass of each anchor. */
+  readonly crawlSeconds = new Gauge({
+    name: 'resolver_crawl_pass_duration_seconds',
+    help: 'How long the last crawl pass over a Trust Anchor took',
+    labelNames: ['trust_anchor'] as const,
     registers: [this.registry],
   });
   /** Circuit changes of upstream origins, by the state entered. */
@@ -150,6 +169,14 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   /** Counts one shared-tier entry dropped because it did not validate. */
   sharedRejected(kind: string): void {
     this.sharedRejections.inc({ kind });
+  }
+
+  /** Reports one crawl pass. */
+  crawlPass(trustAnchor: string, counts: CrawlCounts): void {
+    for (const state of ['found', 'resolved', 'failed'] as const) {
+      this.crawlMembers.set({ trust_anchor: trustAnchor, state }, counts[state]);
+    }
+    this.crawlSeconds.set({ trust_anchor: trustAnchor }, counts.seconds);
   }
 
   /** Reports the shared tier's state. */

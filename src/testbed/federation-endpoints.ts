@@ -297,20 +297,31 @@ export class FederationEndpoints {
   /** §8.2: the identifiers of the Immediate Subordinates, optionally filtered. */
   #list(issuer: string, url: URL): Reply {
     const { searchParams } = url;
-    // §8.2.1: filters the responder does not support MUST get unsupported_parameter.
-    for (const parameter of ['trust_marked', 'trust_mark_type']) {
-      if (searchParams.has(parameter)) {
-        return errorReply(400, 'unsupported_parameter', `${parameter} is not supported`);
-      }
+    const faults = this.#store.entity(issuer).listFaults;
+    if (faults?.status !== undefined) {
+      return errorReply(faults.status, 'server_error', 'the list is broken on purpose');
     }
-    const intermediate = searchParams.get('intermediate');
-    if (intermediate !== null && intermediate !== 'true' && intermediate !== 'false') {
-      return errorReply(400, 'invalid_request', 'intermediate must be true or false');
+    if (faults?.body !== undefined) return reply(200, MEDIA_TYPES.json, faults.body);
+    const booleans: Record<string, string | null> = {};
+    for (const parameter of ['intermediate', 'trust_marked']) {
+      const value = searchParams.get(parameter);
+      if (value !== null && value !== 'true' && value !== 'false') {
+        return errorReply(400, 'invalid_request', `${parameter} must be true or false`);
+      }
+      booleans[parameter] = value;
     }
     const types = searchParams.getAll('entity_type');
+    const markTypes = searchParams.getAll('trust_mark_type');
     const subjects = this.#store.subordinatesOf(issuer).filter((name) => {
+      if (faults?.omit?.includes(name) === true) return false;
       const isIntermediate = this.#store.subordinatesOf(name).length > 0;
-      if (intermediate === 'true' && !isIntermediate) return false;
+      if (booleans['intermediate'] === 'true' && !isIntermediate) return false;
+      // The marks a subordinate holds, as its configuration publishes them (faults aside).
+      const held = (this.#store.entity(name).trustMarks ?? []).map((mark) =>
+        this.#store.trustMarkTypeOf(name, mark.type),
+      );
+      if (booleans['trust_marked'] === 'true' && held.length === 0) return false;
+      if (!markTypes.every((type) => held.includes(type))) return false;
       if (types.length === 0) return true;
       const own = Object.keys(this.#store.metadataOf(name) ?? {});
       const entityTypes = new Set(isIntermediate ? [...own, FEDERATION_ENTITY] : own);
@@ -318,6 +329,10 @@ export class FederationEndpoints {
       return types.some((type) => entityTypes.has(type));
     });
     const ids = subjects.map((name) => this.#urls.entityId(name));
+    for (const extra of faults?.extra ?? []) {
+      ids.push(this.#isEntity(extra) ? this.#urls.entityId(extra) : extra);
+    }
+    for (let n = 0; n < (faults?.padding ?? 0); n++) ids.push(`${this.#urls.url}/padding-${n}`);
     return reply(200, MEDIA_TYPES.json, JSON.stringify(ids));
   }
 }

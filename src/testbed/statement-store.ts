@@ -245,6 +245,11 @@ export class StatementStore {
     return this.#index.trustMarkIssuers.has(name);
   }
 
+  /** The `trust_mark_type` of one of `holder`'s marks as published (placeholders filled). */
+  trustMarkTypeOf(holder: string, type: string): string {
+    return fillPlaceholders(type, this.#placeholders(this.#urls.entityId(holder)));
+  }
+
   /**
    * The mark `holder` holds of `type`, given as written in the topology or with its placeholders
    * filled; throws when it holds none.

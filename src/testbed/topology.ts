@@ -103,6 +103,8 @@ export interface TopologyEntity {
   readonly lifetimeSeconds?: number;
   /** Faults of its own Entity Configuration. */
   readonly faults?: StatementFaults;
+  /** Faults of its Subordinate Listing endpoint (§8.2), for an entity with subordinates. */
+  readonly listFaults?: ListFaults;
   /** Default true; false answers 404 `not_found` at its well-known URL (§9: leaves SHOULD publish). */
   readonly publishConfiguration?: boolean;
   /** Trust marks in its Entity Configuration's `trust_marks` claim (§3.1.2), in this order. */
@@ -118,6 +120,23 @@ export interface TopologyEntity {
    * served as `{ sub, jwks }` with the owner's currently published keys.
    */
   readonly trustMarkOwners?: Readonly<Record<string, string>>;
+}
+
+/** Deliberate defects of a Subordinate Listing (§8.2) answer. */
+export interface ListFaults {
+  /**
+   * Identifiers listed besides the real subordinates: names of topology entities (a superior
+   * makes a list that loops back up) or any other string (an unknown entity, or not a URL).
+   */
+  readonly extra?: readonly string[];
+  /** Names of subordinates the list leaves out (they still chain up to the entity). */
+  readonly omit?: readonly string[];
+  /** Answer with this HTTP status and a §8.9 JSON error instead of the list. */
+  readonly status?: number;
+  /** Pad the list with this many made-up identifiers (`<url>/padding-<n>`): an oversized list. */
+  readonly padding?: number;
+  /** Serve exactly this body instead of the list. */
+  readonly body?: string;
 }
 
 /**

@@ -70,6 +70,21 @@ describe('loadConfig', () => {
     failsOn({ REDIS_URL: 'redis://127.0.0.1', REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS');
   });
 
+  it('the crawl: off by default; its bounds checked; RESOLVE_LIVE always or never', () => {
+    assert.equal(loadConfig({}).crawl, undefined);
+    assert.equal(loadConfig({}).resolveLive, 'always');
+    const crawl = loadConfig({ CRAWL: 'on', CRAWL_INTERVAL_SECONDS: '60' }).crawl;
+    assert.equal(crawl?.intervalSeconds, 60);
+    assert.equal(crawl?.concurrency, 8);
+    assert.equal(crawl?.maxEntities, 50_000);
+    failsOn({ CRAWL: 'yes' }, 'CRAWL');
+    failsOn({ CRAWL: 'on', CRAWL_INTERVAL_SECONDS: '9' }, 'CRAWL_INTERVAL_SECONDS');
+    failsOn({ CRAWL: 'on', CRAWL_CONCURRENCY: '0' }, 'CRAWL_CONCURRENCY');
+    failsOn({ RESOLVE_LIVE: 'sometimes' }, 'RESOLVE_LIVE');
+    assert.equal(loadConfig({ RESOLVE_LIVE: 'never' }).resolveLive, 'never');
+    failsOn({ COLLECTION_MAX_LIMIT: '0' }, 'COLLECTION_MAX_LIMIT');
+  });
+
   it('derives the default entity id from PORT', () => {
     assert.equal(loadConfig({ PORT: '9000' }).entityId, 'http://localhost:9000');
   });

@@ -19,6 +19,8 @@ describe('HTTP status of each spec error code (§8.9)', () => {
     unsupported_parameter: 400,
     temporarily_unavailable: 503,
     server_error: 500,
+    // The Entity Collection extension: a from_entity_id the responder does not list.
+    entity_id_not_found: 404,
   };
   for (const code of FEDERATION_ERROR_CODES) {
     it(`${code} → ${SPEC[code]}`, () => assert.equal(STATUS_BY_CODE[code], SPEC[code]));

@@ -230,11 +230,70 @@ describe('testbed serving (§9, §8.1, §8.2)', () => {
     assert.deepEqual(JSON.parse(none.body), []);
   });
 
-  it('answers unsupported list filters with 400 unsupported_parameter', async () => {
-    for (const query of ['trust_marked=true', 'trust_mark_type=https%3A%2F%2Fm.example']) {
-      const response = await get(`${testbed.url}/ta/list?${query}`);
-      assert.equal(response.status, 400, query);
-      assert.equal(errorBody(response).error, 'unsupported_parameter');
+  it('§8.2: filters the list by trust_marked and trust_mark_type (every listed type), and refuses a non-boolean', async () => {
+    const marked = await startTestbed({
+      entities: [
+        { name: 'ta', trustMarkIssuers: { '{{url}}/m/a': [], '{{url}}/m/b': [] } },
+        {
+          name: 'one',
+          authorityHints: ['ta'],
+          trustMarks: [{ type: '{{url}}/m/a', issuer: 'ta' }],
+        },
+        {
+          name: 'two',
+          authorityHints: ['ta'],
+          trustMarks: [
+            { type: '{{url}}/m/a', issuer: 'ta' },
+            { type: '{{url}}/m/b', issuer: 'ta' },
+          ],
+        },
+        { name: 'none', authorityHints: ['ta'] },
+      ],
+    });
+    try {
+      const list = async (query: string) =>
+        JSON.parse((await get(`${marked.url}/ta/list?${query}`)).body) as string[];
+      assert.deepEqual(await list('trust_marked=true'), [
+        marked.entityId('one'),
+        marked.entityId('two'),
+      ]);
+      const a = encodeURIComponent(`${marked.url}/m/a`);
+      const b = encodeURIComponent(`${marked.url}/m/b`);
+      assert.deepEqual(await list(`trust_mark_type=${a}&trust_mark_type=${b}`), [
+        marked.entityId('two'),
+      ]);
+      const bad = await get(`${marked.url}/ta/list?trust_marked=yes`);
+      assert.equal(bad.status, 400);
+      assert.equal(errorBody(bad).error, 'invalid_request');
+    } finally {
+      await marked.close();
+    }
+  });
+
+  it('list faults: extra identifiers (a loop back up, an unknown entity), padding, a 5xx, a body', async () => {
+    const faulty = await startTestbed({
+      entities: [
+        { name: 'ta', listFaults: { extra: ['https://unknown.example.org'], padding: 2 } },
+        { name: 'int', authorityHints: ['ta'], listFaults: { extra: ['ta'] } },
+        { name: 'leaf', authorityHints: ['int'] },
+        { name: 'down', authorityHints: ['ta'], listFaults: { status: 503 } },
+        { name: 'leaf2', authorityHints: ['down'] },
+      ],
+    });
+    try {
+      const list = async (name: string) =>
+        JSON.parse((await get(`${faulty.url}/${name}/list`)).body) as string[];
+      assert.deepEqual(await list('ta'), [
+        faulty.entityId('int'),
+        faulty.entityId('down'),
+        'https://unknown.example.org',
+        `${faulty.url}/padding-0`,
+        `${faulty.url}/padding-1`,
+      ]);
+      assert.deepEqual(await list('int'), [faulty.entityId('leaf'), faulty.entityId('ta')]);
+      assert.equal((await get(`${faulty.url}/down/list`)).status, 503);
+    } finally {
+      await faulty.close();
     }
   });
 
