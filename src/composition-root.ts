@@ -16,6 +16,7 @@ import type { Config } from './config/config.js';
 import {
   Admission,
   CachingStatementSource,
+  ClientAuthenticator,
   Crawler,
   ResolutionService,
   ResolverEngine,
@@ -448,6 +449,7 @@ export async function buildContainer(
             organizationName: config.organizationName,
             authorityHints: config.authorityHints,
             collection: config.crawl !== undefined,
+            endpointAuthAlgorithms: config.signingAlgorithms,
           },
         }),
     ),
@@ -464,6 +466,23 @@ export async function buildContainer(
           ...(shared.store === undefined ? {} : { shared: shared.store }),
           ...(config.crawl === undefined ? {} : { crawler: c.resolve(TOKENS.Crawler) }),
           resolveLive: config.resolveLive,
+          authenticator: new ClientAuthenticator({
+            resolutions: c.resolve(TOKENS.ResolutionService),
+            anchors: c.resolve(TOKENS.TrustAnchors),
+            clock: c.resolve(TOKENS.Clock),
+            verification: {
+              keyCache: c.resolve(TOKENS.KeyImportCache),
+              verifiedSignatures: c.resolve(TOKENS.VerificationCache),
+            },
+            ...(shared.store === undefined ? {} : { shared: shared.store }),
+            options: {
+              audience: config.entityId,
+              allowedAlgorithms: config.signingAlgorithms,
+              clockSkew: config.clockSkewSeconds,
+              maxLifetimeSeconds: 600,
+              allowHttp: config.allowInsecureHttp,
+            },
+          }),
         }),
     ),
   );

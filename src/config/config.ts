@@ -61,7 +61,7 @@ export interface Config {
   /** The crawl, or undefined when CRAWL is off. */
   readonly crawl: Omit<CrawlSettings, 'refreshAheadSeconds' | 'allowHttp'> | undefined;
   /** Whether subjects not yet cached are resolved live (§18.1). */
-  readonly resolveLive: 'always' | 'never';
+  readonly resolveLive: 'always' | 'never' | 'authenticated';
   readonly collectionMaxLimit: number;
   /** The shared tier; undefined without REDIS_URL and REDIS_SENTINELS. */
   readonly redis:
@@ -221,7 +221,7 @@ export const SETTINGS = {
   CRAWL_PASS_TIMEOUT_SECONDS: ['1800', 'longest time of one crawl pass over one trust anchor'],
   RESOLVE_LIVE: [
     'always',
-    'always: resolve unknown subjects live; never: answer only from what the crawl and earlier resolutions cached (§18.1)',
+    'always: resolve unknown subjects live; never: answer only from what the crawl and earlier resolutions cached; authenticated: live only for callers of POST /resolve with a private_key_jwt client assertion (§18.1, §8.8)',
   ],
   COLLECTION_MAX_LIMIT: [
     '1000',
@@ -487,7 +487,7 @@ export function loadConfig(env: Env): Config {
     metricsToken: read(env, 'METRICS_TOKEN'),
     adminToken: read(env, 'ADMIN_TOKEN'),
     crawl: crawlSettings(env),
-    resolveLive: choice(env, 'RESOLVE_LIVE', ['always', 'never'] as const),
+    resolveLive: choice(env, 'RESOLVE_LIVE', ['always', 'never', 'authenticated'] as const),
     collectionMaxLimit: integer(env, 'COLLECTION_MAX_LIMIT', 1, 100_000),
     redis: redisSettings(env),
     statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),

@@ -6,6 +6,12 @@ export {
   type AdmissionOptions,
   type Caller,
 } from './admission.js';
+export {
+  CLIENT_ASSERTION_TYPE,
+  ClientAuthenticator,
+  type ClientAuthenticationOptions,
+  type ClientAuthenticatorDependencies,
+} from './client-authentication.js';
 export { Coalescer } from './coalescer.js';
 export { Crawler, type CrawlSettings, type CrawlerDependencies } from './crawler.js';
 export {

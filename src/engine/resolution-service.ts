@@ -260,7 +260,7 @@ export class ResolutionService {
       // §18.1: answered from cache only; nothing unknown costs an upstream request.
       metrics?.resolution('not_in_view');
       throw new NotFoundError(
-        `${subject} is not in this resolver's view of the federation: no crawl found it and no earlier resolution is cached (RESOLVE_LIVE=never)`,
+        `${subject} is not in this resolver's view of the federation: no crawl found it and no earlier resolution is cached, and this caller is answered from cache only (RESOLVE_LIVE)`,
         { reason: 'not_in_view', section: '§18.1' },
       );
     }

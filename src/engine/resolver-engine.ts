@@ -6,6 +6,7 @@
  */
 import {
   EntityIdNotFoundError,
+  InvalidClientError,
   InvalidTrustAnchorError,
   NotFoundError,
   TemporarilyUnavailableError,
@@ -14,6 +15,7 @@ import { resolutionExpiry } from '../federation/resolve-response.js';
 import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
 import type { ResolutionQuery } from '../federation/types.js';
 import { INTERNAL_CALLER, type Caller } from './admission.js';
+import type { ClientAuthenticator } from './client-authentication.js';
 import type { Crawler } from './crawler.js';
 import {
   collectionPage,
@@ -43,9 +45,12 @@ export interface ResolverEngineDependencies {
   readonly crawler?: Crawler;
   /**
    * §18.1: `always` resolves subjects not yet cached for every caller; `never` answers callers
-   * only from cache (the crawl and the service's own work still resolve live).
+   * only from cache (the crawl and the service's own work still resolve live); `authenticated`
+   * resolves live only for callers that authenticated with a client assertion (§8.8).
    */
-  readonly resolveLive?: 'always' | 'never';
+  readonly resolveLive?: 'always' | 'never' | 'authenticated';
+  /** Checks `private_key_jwt` client assertions at the resolve endpoint (§8.8). */
+  readonly authenticator?: ClientAuthenticator;
 }
 
 /** A document with the time it stops being valid (seconds), for caching headers. */
@@ -89,12 +94,32 @@ export class ResolverEngine {
     return this.#deps.identity.entityConfiguration();
   }
 
-  /** The signed resolve response (§8.3.2) for `query`, or the resolution's error thrown. */
+  /**
+   * The signed resolve response (§8.3.2) for `query`, or the resolution's error thrown. With a
+   * `clientAssertion` (§8.8, `private_key_jwt`), the caller is authenticated first: a bad
+   * assertion is `invalid_client`, and an authenticated caller resolves live when
+   * RESOLVE_LIVE=authenticated.
+   */
   async resolveResponse(
     query: ResolutionQuery,
     caller: Caller = INTERNAL_CALLER,
+    clientAssertion?: string,
   ): Promise<Expiring<string>> {
-    const resolution = await this.#resolve(query, caller);
+    let authenticated = false;
+    if (clientAssertion !== undefined) {
+      const authenticator = this.#deps.authenticator;
+      if (authenticator === undefined) {
+        throw new InvalidClientError('client authentication is not offered here', {
+          reason: 'client_assertion_invalid',
+          section: '§8.8',
+        });
+      }
+      await authenticator.authenticate(clientAssertion, caller);
+      authenticated = true;
+    }
+    const resolution = await this.#deps.resolutions.resolve(query, caller, {
+      live: this.#live(caller, authenticated),
+    });
     const jwt = await this.#deps.identity.resolveResponse(resolution, query.entityTypes ?? []);
     return {
       value: jwt,
@@ -195,8 +220,11 @@ export class ResolverEngine {
     return view;
   }
 
-  #live(caller: Caller): boolean {
-    return this.#deps.resolveLive !== 'never' || caller.internal === true;
+  #live(caller: Caller, authenticated = false): boolean {
+    const mode = this.#deps.resolveLive ?? 'always';
+    return (
+      mode === 'always' || caller.internal === true || (mode === 'authenticated' && authenticated)
+    );
   }
 
   #resolve(query: ResolutionQuery, caller: Caller) {
@@ -205,7 +233,7 @@ export class ResolverEngine {
 
   #notInView(subject: string): NotFoundError {
     return new NotFoundError(
-      `${subject} is not in this resolver's view of the federation (RESOLVE_LIVE=never)`,
+      `${subject} is not in this resolver's view of the federation (RESOLVE_LIVE=${this.#deps.resolveLive ?? 'always'})`,
       { reason: 'not_in_view', section: '§18.1' },
     );
   }

@@ -18,6 +18,11 @@ export interface ResolverIdentityOptions {
   readonly authorityHints: readonly string[];
   /** Publish `federation_collection_endpoint` (the service crawls, so it serves /collection). */
   readonly collection?: boolean;
+  /**
+   * §8.8.1: the algorithms accepted for `private_key_jwt` at the resolve endpoint, published with
+   * `federation_resolve_endpoint_auth_methods` (`none` and `private_key_jwt`).
+   */
+  readonly endpointAuthAlgorithms?: readonly string[];
 }
 
 /** Dependencies of {@link ResolverIdentity}. */
@@ -81,6 +86,12 @@ export class ResolverIdentity {
                   federation_collection_endpoint: `${identity.entityId.replace(/\/$/, '')}/collection`,
                 }
               : {}),
+            ...(identity.endpointAuthAlgorithms === undefined
+              ? {}
+              : {
+                  federation_resolve_endpoint_auth_methods: ['none', 'private_key_jwt'],
+                  endpoint_auth_signing_alg_values_supported: identity.endpointAuthAlgorithms,
+                }),
             organization_name: identity.organizationName,
           },
         },

@@ -109,6 +109,8 @@ export const FAILURE_REASONS = [
   'crawl_time_limit',
   'not_in_view',
   'collection_not_ready',
+  'client_assertion_invalid',
+  'client_assertion_replayed',
   // trust marks (§7, §8.3.2, §8.4)
   'trust_mark_type_not_recognized',
   'trust_mark_issuer_not_trusted',

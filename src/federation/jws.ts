@@ -32,8 +32,11 @@ export interface JwsHeader {
 
 /** What {@link decodeJws} checks, and how it reports failures. */
 export interface JwsDecodeOptions {
-  /** Accepted `typ` values (§18.2: every federation JWT is explicitly typed). */
-  readonly typ: readonly string[];
+  /**
+   * Accepted `typ` values (§18.2: every federation JWT is explicitly typed); `any` for a JWT
+   * the spec does not type, such as a client assertion (OpenID Connect Core §9).
+   */
+  readonly typ: readonly string[] | 'any';
   /** Accepted `alg` values; `none` and HMAC are refused whatever this says. */
   readonly allowedAlgorithms?: readonly string[] | undefined;
   /** Largest JWS accepted, in characters. */
@@ -124,7 +127,7 @@ export function decodeJws(
   const { jwt: compact, header, payload } = decodeJwsParts(jwt, options);
 
   const typ = getOwn(header, 'typ');
-  if (typeof typ !== 'string' || !options.typ.includes(typ)) {
+  if (options.typ !== 'any' && (typeof typ !== 'string' || !options.typ.includes(typ))) {
     const expected = options.typ.map((value) => `"${value}"`).join(' or ');
     throw fail(
       'typ_invalid',
@@ -168,5 +171,9 @@ export function decodeJws(
       },
     );
   }
-  return { jwt: compact, header: { ...header, typ, alg, kid }, payload };
+  return {
+    jwt: compact,
+    header: { ...header, typ: typeof typ === 'string' ? typ : '', alg, kid },
+    payload,
+  };
 }

@@ -19,6 +19,7 @@ import type {
   TrustMarkStatus,
   TrustMarkStatusFaults,
 } from './topology.js';
+import { signJwt } from './keys.js';
 import { DEFAULT_ENTITY_ALG, indexTopology, type TopologyIndex } from './topology-index.js';
 
 /** Options of {@link FederationControls.rotateKey}. */
@@ -58,6 +59,15 @@ export interface FederationControls {
    * carry trust marks or delegations it signed or its keys as a trust mark owner are signed again.
    */
   rotateKey(name: string, options?: RotateKeyOptions): Promise<void>;
+  /**
+   * Signs `claims` as `name` does, with its current Federation Entity Key (header `alg` and
+   * `kid`, plus `header`): what an entity of the federation sends as a client assertion (§8.8).
+   */
+  signAs(
+    name: string,
+    claims: Record<string, unknown>,
+    header?: Record<string, unknown>,
+  ): Promise<string>;
   /**
    * The trust mark JWT that `holder`'s Entity Configuration carries for the mark of `type` (as
    * written in the topology, or with its placeholders filled), faults included.
@@ -143,6 +153,8 @@ export function createFederationModel(
       await keys.rotate(entityName(name), rotateOptions.keepOld === true);
       store.invalidateEntity(name);
     },
+    signAs: (name, claims, header = {}) =>
+      signJwt(claims, keys.keys(entityName(name)).signing, { typ: undefined, ...header }),
     trustMark: (holder, type) => store.trustMark(holder, type),
     setTrustMarkFaults: (holder, type, faults) => store.setTrustMarkFaults(holder, type, faults),
     setTrustMarkStatus: (holder, type, status, faults) =>

@@ -92,8 +92,14 @@ describe('§8.9 HTTP hygiene', () => {
   });
 
   it('a method a path does not serve answers 405 invalid_request with Allow', async () => {
-    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-      const answer = await get(`${h.resolver.url}/resolve?${query}`, { method });
+    // POST /resolve is served (§8.8: client authentication), so /api/v1/resolve stands in for it.
+    for (const [method, path] of [
+      ['POST', '/api/v1/resolve'],
+      ['PUT', '/resolve'],
+      ['DELETE', '/resolve'],
+      ['PATCH', '/resolve'],
+    ] as const) {
+      const answer = await get(`${h.resolver.url}${path}?${query}`, { method });
       const body = assertError(answer, 405, 'invalid_request', method);
       assert.match(String(answer.headers['allow']), /GET/);
       assert.match(body.error_description, new RegExp(`does not serve ${method}`));

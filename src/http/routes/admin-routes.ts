@@ -9,24 +9,7 @@ import type { ResolverEngine } from '../../engine/resolver-engine.js';
 import { isEntityIdentifier } from '../../federation/entity-id.js';
 import { InvalidClientError, InvalidRequestError } from '../../federation/errors.js';
 import { bearerMatches } from '../bearer.js';
-import { MAX_BODY_BYTES } from '../middleware.js';
-
-/** Reads the request body as text, up to MAX_BODY_BYTES (requestLimits refused larger ones). */
-async function bodyText(ctx: Context): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new InvalidRequestError(`the body is over ${MAX_BODY_BYTES} bytes`, {
-        reason: 'body_too_large',
-      });
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { bodyText } from '../body.js';
 
 /** The `sub` of a purge request, from a JSON or a form body; undefined purges everything. */
 async function purgeSubject(ctx: Context, allowHttp: boolean): Promise<string | undefined> {

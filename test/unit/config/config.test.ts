@@ -82,6 +82,7 @@ describe('loadConfig', () => {
     failsOn({ CRAWL: 'on', CRAWL_CONCURRENCY: '0' }, 'CRAWL_CONCURRENCY');
     failsOn({ RESOLVE_LIVE: 'sometimes' }, 'RESOLVE_LIVE');
     assert.equal(loadConfig({ RESOLVE_LIVE: 'never' }).resolveLive, 'never');
+    assert.equal(loadConfig({ RESOLVE_LIVE: 'authenticated' }).resolveLive, 'authenticated');
     failsOn({ COLLECTION_MAX_LIMIT: '0' }, 'COLLECTION_MAX_LIMIT');
   });
 
