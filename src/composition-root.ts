@@ -35,11 +35,11 @@ import {
   type Signer,
   type StatementSource,
 } from './federation/index.js';
-import { MemoryKeyImportCache } from './infrastructure/cache/key-import-cache.js';
 import { MemoryTier } from './infrastructure/cache/memory-tier.js';
 import { MemoryVerificationCache } from './infrastructure/cache/verification-cache.js';
 import { systemClock } from './infrastructure/clock.js';
 import { HttpFetcher } from './infrastructure/http/index.js';
+import { NodeSignatureVerifier } from './infrastructure/keys/node-signature-verifier.js';
 import { JwksSigner } from './infrastructure/keys/signing-keys.js';
 import { createLogger, type Logger } from './infrastructure/logger.js';
 import { Metrics } from './infrastructure/metrics.js';
@@ -220,9 +220,9 @@ export async function buildContainer(
     ),
   );
   container.register(
-    TOKENS.KeyImportCache,
+    TOKENS.SignatureVerifier,
     singleton(() => {
-      const cache = new MemoryKeyImportCache(KEY_CACHE_ENTRIES, share('keys'));
+      const cache = new NodeSignatureVerifier(KEY_CACHE_ENTRIES, share('keys'));
       metrics.trackCacheSize(
         'keys',
         () => cache.size,
@@ -301,7 +301,7 @@ export async function buildContainer(
             maxStatementLength: config.maxResponseBytes,
             // The subject's configuration, one statement per superior, the anchor's configuration.
             maxChainLength: config.maxChainDepth + 2,
-            keyCache: c.resolve(TOKENS.KeyImportCache),
+            verifier: c.resolve(TOKENS.SignatureVerifier),
             verifiedSignatures: c.resolve(TOKENS.VerificationCache),
             tolerate: config.tolerate,
           },
@@ -341,7 +341,7 @@ export async function buildContainer(
               clockSkew: config.clockSkewSeconds,
               extraTrustMarkTypes: config.trustMarkTyps,
               legacyClaimNames: config.tolerate.includes('legacy-trust-mark-claims'),
-              keyCache: c.resolve(TOKENS.KeyImportCache),
+              verifier: c.resolve(TOKENS.SignatureVerifier),
               verifiedSignatures: c.resolve(TOKENS.VerificationCache),
             },
             statusCheck: config.trustMarkStatusCheck,
@@ -471,7 +471,7 @@ export async function buildContainer(
             anchors: c.resolve(TOKENS.TrustAnchors),
             clock: c.resolve(TOKENS.Clock),
             verification: {
-              keyCache: c.resolve(TOKENS.KeyImportCache),
+              verifier: c.resolve(TOKENS.SignatureVerifier),
               verifiedSignatures: c.resolve(TOKENS.VerificationCache),
             },
             ...(shared.store === undefined ? {} : { shared: shared.store }),

@@ -19,7 +19,7 @@ import type {
 } from './engine/index.js';
 import type {
   Clock,
-  KeyImportCache,
+  SignatureVerifier,
   Signer,
   StatementSource,
   TrustChainResolver,
@@ -45,7 +45,7 @@ export const TOKENS = {
   HttpFetcher: token<HttpFetcher>('HttpFetcher'),
   TrustAnchorStore: token<TrustAnchorStore>('TrustAnchorStore'),
   TrustAnchors: token<TrustAnchorSource>('TrustAnchors'),
-  KeyImportCache: token<KeyImportCache>('KeyImportCache'),
+  SignatureVerifier: token<SignatureVerifier>('SignatureVerifier'),
   VerificationCache: token<VerificationCache>('VerificationCache'),
   UpstreamStatementSource: token<StatementSource>('UpstreamStatementSource'),
   StatementTier: token<CacheTier<CachedStatement>>('StatementTier'),

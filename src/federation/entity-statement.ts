@@ -12,7 +12,7 @@ import {
   type FederationErrorClass,
 } from './errors.js';
 import { decodeJws } from './jws.js';
-import type { KeyImportCache, VerificationCache } from './ports.js';
+import type { SignatureVerifier, VerificationCache } from './ports.js';
 import { validateTimeWindow, type TimeOptions } from './time-window.js';
 import type { DecodedEntityStatement, Jwk, JwkSet } from './types.js';
 import { importVerificationKey, keyFingerprint } from './verification-key.js';
@@ -92,8 +92,11 @@ export function validateStatementTime(
 
 /** Options for signature verification. */
 export interface VerifyOptions {
-  /** Shared cache of imported keys; without one every verification imports its key. */
-  readonly keyCache?: KeyImportCache;
+  /**
+   * Verifies signatures with imported keys kept (the platform's crypto); without one, jose
+   * imports the key for every verification.
+   */
+  readonly verifier?: SignatureVerifier;
   /** Signatures already verified with the same key are not verified again. */
   readonly verifiedSignatures?: VerificationCache;
 }
@@ -139,11 +142,14 @@ export async function verifyJwsSignature(
   const fingerprint =
     options.verifiedSignatures === undefined ? '' : keyFingerprint(jwk, header.alg);
   if (options.verifiedSignatures?.has(jwt, fingerprint) === true) return;
+  if (options.verifier !== undefined) {
+    verifyWith(options.verifier, jwt, jwk, header, error);
+    options.verifiedSignatures?.add(jwt, fingerprint);
+    return;
+  }
   let key;
   try {
-    key = await (options.keyCache === undefined
-      ? importVerificationKey(jwk, header.alg)
-      : options.keyCache.get(jwk, header.alg));
+    key = await importVerificationKey(jwk, header.alg);
   } catch (cause) {
     // An unusable key (§1.1) is reported by the kind of JWT it was meant to verify.
     const failure = cause instanceof FederationError ? cause : undefined;
@@ -168,6 +174,40 @@ export async function verifyJwsSignature(
         : `key ${JSON.stringify(header.kid)} cannot verify this statement`,
       { reason, claim: 'kid', section: '§3.2', cause },
     );
+  }
+}
+
+/** §3.2 step 12 through a {@link SignatureVerifier}: the same failures as the jose path. */
+function verifyWith(
+  verifier: SignatureVerifier,
+  jwt: string,
+  jwk: Jwk,
+  header: { readonly alg: string; readonly kid: string },
+  error: FederationErrorClass,
+): void {
+  const dot = jwt.lastIndexOf('.');
+  let verified: boolean;
+  try {
+    verified = verifier.verify(
+      jwk,
+      header.alg,
+      jwt.slice(0, dot),
+      Buffer.from(jwt.slice(dot + 1), 'base64url'),
+    );
+  } catch (cause) {
+    throw new error(`key ${JSON.stringify(header.kid)} cannot verify ${header.alg} signatures`, {
+      reason: 'key_invalid',
+      claim: 'kid',
+      section: '§1.1',
+      cause,
+    });
+  }
+  if (!verified) {
+    throw new error(`the signature does not verify with key ${JSON.stringify(header.kid)}`, {
+      reason: 'signature_invalid',
+      claim: 'kid',
+      section: '§3.2',
+    });
   }
 }
 

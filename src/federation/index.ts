@@ -157,7 +157,7 @@ export type {
   Clock,
   FetchContext,
   FetchedStatement,
-  KeyImportCache,
+  SignatureVerifier,
   Signer,
   StatementSource,
   VerificationCache,

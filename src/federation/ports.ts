@@ -1,6 +1,5 @@
 /** Ports: what the pure core needs from the outside world, implemented by the infrastructure. */
 import type { Jwk, JwkSet } from './types.js';
-import type { VerificationKey } from './verification-key.js';
 
 /** Current time. The core never reads the system clock itself. */
 export interface Clock {
@@ -63,10 +62,11 @@ export interface VerificationCache {
 }
 
 /**
- * Imported verification keys, reused across statements (the same JWK met in many statements is
- * imported once). Without one, every verification imports its key.
+ * Verifies a JWS signature over `signingInput` (`<header>.<payload>` in ASCII) with a public JWK
+ * for `alg`, the way an adapter finds fastest (the platform's crypto with imported keys kept, for
+ * example). Answers false for a signature that does not verify; throws for a key that cannot be
+ * used with `alg` (wrong type or curve, too short). Without one, the core verifies through jose.
  */
-export interface KeyImportCache {
-  /** The key for `jwk` used with `alg`; rejects with `key_invalid` when it cannot be imported. */
-  get(jwk: Jwk, alg: string): Promise<VerificationKey>;
+export interface SignatureVerifier {
+  verify(jwk: Jwk, alg: string, signingInput: string, signature: Uint8Array): boolean;
 }

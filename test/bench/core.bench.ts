@@ -8,7 +8,7 @@ import {
   decodeEntityStatement,
   verifyEntityStatement,
 } from '../../src/federation/entity-statement.js';
-import { MemoryKeyImportCache } from '../../src/infrastructure/cache/key-import-cache.js';
+import { NodeSignatureVerifier } from '../../src/infrastructure/keys/node-signature-verifier.js';
 import {
   applyMetadataPolicy,
   mergeMetadataPolicies,
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   ]);
   const anchor = { entity_id: ta.id, jwks: ta.jwks };
   const statements = jwts.map((jwt) => decodeEntityStatement(jwt));
-  const keyCache = new MemoryKeyImportCache();
+  const verifier = new NodeSignatureVerifier();
   const rawKey = await importJWK(leaf.key.publicJwk, 'ES256');
   const leafJwt = jwts[0] ?? '';
   const leafStatement = statements[0];
@@ -116,8 +116,8 @@ async function main(): Promise<void> {
     rawVerify: () => compactVerify(leafJwt, rawKey),
     decodeOnly: () => decodeEntityStatement(leafJwt),
     decodeAndVerify: () =>
-      verifyEntityStatement(decodeEntityStatement(leafJwt), leaf.jwks, { keyCache }),
-    validateChain: () => validateTrustChain(statements, anchor, { now: NOW, keyCache }),
+      verifyEntityStatement(decodeEntityStatement(leafJwt), leaf.jwks, { verifier }),
+    validateChain: () => validateTrustChain(statements, anchor, { now: NOW, verifier }),
     mergeAndApply: () =>
       applyMetadataPolicy(metadata, mergeMetadataPolicies([policyTa, policyIntermediate])),
   });

@@ -17,7 +17,7 @@ import {
   type TrustAnchorSource,
 } from '../../src/engine/index.js';
 import { TrustChainResolver, type TrustAnchor } from '../../src/federation/index.js';
-import { MemoryKeyImportCache } from '../../src/infrastructure/cache/key-import-cache.js';
+import { NodeSignatureVerifier } from '../../src/infrastructure/keys/node-signature-verifier.js';
 import { MemoryTier } from '../../src/infrastructure/cache/memory-tier.js';
 import { JwksSigner } from '../../src/infrastructure/keys/signing-keys.js';
 import type { MemoryFederation } from '../../src/testbed/index.js';
@@ -87,7 +87,7 @@ export async function createTestEngine(
 ) {
   const clock = options.clock ?? testClock();
   const anchors = new TestAnchors(anchorNames.map((name) => federation.trustAnchor(name)));
-  const keyCache = new MemoryKeyImportCache();
+  const verifier = new NodeSignatureVerifier();
   const statementTier = new MemoryTier<CachedStatement>({ maxEntries: 1000 });
   const statements = new CachingStatementSource({
     upstream: federation,
@@ -102,14 +102,14 @@ export async function createTestEngine(
   const resolver = new TrustChainResolver({
     source: statements,
     clock,
-    validation: { keyCache },
+    validation: { verifier },
   });
   const trustMarks = new TrustMarkService({
     statusSource: federation,
     statusTier: new MemoryTier<StatusAnswer>({ maxEntries: 1000 }),
     clock,
     options: {
-      verification: { keyCache },
+      verification: { verifier },
       statusCheck: options.statusCheck ?? 'when-no-exp',
       statusCacheSeconds: options.statusCacheSeconds ?? 60,
       maxTrustMarks: options.maxTrustMarks ?? 16,

@@ -7,7 +7,7 @@ import {
   validateStatementTime,
   verifyEntityStatement,
 } from '../../../src/federation/entity-statement.js';
-import { MemoryKeyImportCache } from '../../../src/infrastructure/cache/key-import-cache.js';
+import { NodeSignatureVerifier } from '../../../src/infrastructure/keys/node-signature-verifier.js';
 import { assertFails, assertRejects } from '../../support/assertions.js';
 import {
   NOW,
@@ -639,34 +639,26 @@ describe('§3.2 steps 10–12: verifyEntityStatement', () => {
     });
   });
 
-  it('imports each key once, however many statements it verifies', async () => {
-    const cache = new MemoryKeyImportCache();
+  it('a verifier keeps each key once, however many statements it verifies, within its bound', async () => {
+    const verifier = new NodeSignatureVerifier(2);
     const jwts = await Promise.all([1, 2, 3].map((n) => sign(ecClaims({ n }), leaf.key)));
     for (const jwt of jwts)
-      await verifyEntityStatement(decodeEntityStatement(jwt), leaf.jwks, { keyCache: cache });
+      await verifyEntityStatement(decodeEntityStatement(jwt), leaf.jwks, { verifier });
     // A copy of the same JWK (as found in another statement) is the same key.
     await verifyEntityStatement(
       decodeEntityStatement(jwts[0] ?? ''),
       { keys: [{ ...leaf.key.publicJwk }] },
-      { keyCache: cache },
+      { verifier },
     );
-    assert.equal(cache.importCount, 1);
-    assert.equal(cache.size, 1);
-  });
-
-  it('bounds the key cache', async () => {
-    const cache = new MemoryKeyImportCache(2);
+    assert.equal(verifier.size, 1);
     for (let i = 0; i < 4; i++) {
       const entity = await createEntity(`https://e${i}.example.org`);
       await verifyEntityStatement(
         decodeEntityStatement(await sign(configurationClaims(entity), entity.key)),
         entity.jwks,
-        {
-          keyCache: cache,
-        },
+        { verifier },
       );
     }
-    assert.equal(cache.size, 2);
-    assert.equal(cache.importCount, 4);
+    assert.equal(verifier.size, 2);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { decodeEntityStatement } from '../../../src/federation/entity-statement.js';
-import { MemoryKeyImportCache } from '../../../src/infrastructure/cache/key-import-cache.js';
+import { NodeSignatureVerifier } from '../../../src/infrastructure/keys/node-signature-verifier.js';
 import {
   resolveTrustChain,
   resolveTrustChainJwts,
@@ -24,7 +24,7 @@ let ta: TestEntity;
 let intermediate: TestEntity;
 let leaf: TestEntity;
 let anchor: TrustAnchor;
-const options = { now: NOW, keyCache: new MemoryKeyImportCache() };
+const options = { now: NOW, verifier: new NodeSignatureVerifier() };
 
 before(async () => {
   ta = await createEntity('https://ta.example.org', 'RS256');

@@ -4,10 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryKeyImportCache } from '../../../../src/infrastructure/cache/key-import-cache.js';
 import { MemoryTier } from '../../../../src/infrastructure/cache/memory-tier.js';
 import { MemoryVerificationCache } from '../../../../src/infrastructure/cache/verification-cache.js';
-import { generateSigningKey } from '../../../../src/testbed/keys.js';
 
 const long = { ttlMs: 60_000 };
 
@@ -70,22 +68,6 @@ describe('MemoryTier', () => {
     await tier.delete('a');
     assert.equal(await tier.get('a'), undefined);
     assert.equal(tier.bytes, 0);
-  });
-});
-
-describe('MemoryKeyImportCache', () => {
-  it('keeps at most maxBytes of imported keys, each charged for its public material', async () => {
-    const keys = await Promise.all([0, 1, 2, 3].map(() => generateSigningKey('ES256')));
-    // A P-256 key is charged a little over 2 KiB: room for two, not three.
-    const cache = new MemoryKeyImportCache(100, 5000);
-    for (const key of keys) await cache.get(key.publicJwk, 'ES256');
-    assert.equal(cache.size, 2);
-    assert.ok(cache.bytes > 4096 && cache.bytes <= 5000, `${cache.bytes}`);
-    // The most recent keys are the ones kept: using them again imports nothing.
-    for (const key of keys.slice(2)) await cache.get(key.publicJwk, 'ES256');
-    assert.equal(cache.importCount, 4);
-    await cache.get(keys[0]!.publicJwk, 'ES256');
-    assert.equal(cache.importCount, 5);
   });
 });
 
