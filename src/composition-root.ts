@@ -171,8 +171,9 @@ export async function buildContainer(
     name: Parameters<Metrics['trackCacheSize']>[0],
     maxEntries: number,
     part: keyof typeof CACHE_SHARES,
+    scanResistant = false,
   ): CacheTier<V> => {
-    const tier = new MemoryTier<V>({ maxEntries, maxBytes: share(part) });
+    const tier = new MemoryTier<V>({ maxEntries, maxBytes: share(part), scanResistant });
     metrics.trackCacheSize(
       name,
       () => tier.size,
@@ -259,7 +260,11 @@ export async function buildContainer(
     TOKENS.StatementTier,
     singleton(
       () =>
-        tiers.statements ?? memoryTier('statements', config.statementCacheMaxEntries, 'statements'),
+        // A sweep (a crawl, a scan of many subjects) larger than the cache must not evict
+        // everything just before it is asked for again: statements and chains are admitted by
+        // frequency once the tier is full.
+        tiers.statements ??
+        memoryTier('statements', config.statementCacheMaxEntries, 'statements', true),
     ),
   );
   container.register(
@@ -355,7 +360,8 @@ export async function buildContainer(
     TOKENS.ResolvedTier,
     singleton(
       () =>
-        tiers.resolved ?? memoryTier('resolutions', config.resolutionCacheMaxEntries, 'resolved'),
+        tiers.resolved ??
+        memoryTier('resolutions', config.resolutionCacheMaxEntries, 'resolved', true),
     ),
   );
   container.register(

@@ -183,7 +183,11 @@ export class Crawler {
         );
       }
     };
-    passAll();
+    // One replica crawls at a time: the first pass waits (a little) for the shared tier, so that
+    // replicas starting together agree on who crawls.
+    void (this.#deps.shared?.connected(10_000) ?? Promise.resolve()).then(() => {
+      if (!this.#stopped) passAll();
+    });
     const every = (seconds: number, work: () => void) => {
       const timer = setInterval(work, seconds * 1000);
       timer.unref();

@@ -34,6 +34,8 @@ export interface CacheTier<V> {
 export interface SharedStore {
   /** `up`, or `down` while calls are skipped until a background probe succeeds. */
   readonly state: 'up' | 'down';
+  /** Resolves once the store is up, or after `timeoutMs` (whichever comes first). */
+  connected(timeoutMs: number): Promise<void>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number, entities: readonly string[]): Promise<void>;
   delete(keys: readonly string[]): Promise<void>;

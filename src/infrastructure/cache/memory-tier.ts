@@ -5,6 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { CacheTier } from '../../engine/ports.js';
+import { FrequencySketch } from './frequency-sketch.js';
 
 /** Bounds of a {@link MemoryTier}. */
 export interface MemoryTierOptions {
@@ -12,12 +13,21 @@ export interface MemoryTierOptions {
   readonly maxEntries: number;
   /** Most bytes held, as charged by the callers' `sizeBytes`; entries larger are not kept. */
   readonly maxBytes?: number;
+  /**
+   * Scan resistance (TinyLFU admission): when the tier is full, a new entry is kept only if its
+   * key was asked for more often, recently, than the least recently used entry it would evict.
+   * A sweep over more keys than the tier holds then leaves most of what it holds in place.
+   */
+  readonly scanResistant?: boolean;
 }
 
 /** A {@link CacheTier} in this process's memory. */
 export class MemoryTier<V extends NonNullable<unknown>> implements CacheTier<V> {
   readonly #entries: LRUCache<string, V>;
   readonly #sized: boolean;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  readonly #sketch: FrequencySketch | undefined;
 
   constructor(options: MemoryTierOptions) {
     this.#entries = new LRUCache<string, V>({
@@ -26,6 +36,10 @@ export class MemoryTier<V extends NonNullable<unknown>> implements CacheTier<V> 
       ttlAutopurge: true,
     });
     this.#sized = options.maxBytes !== undefined;
+    this.#maxEntries = options.maxEntries;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#sketch =
+      options.scanResistant === true ? new FrequencySketch(options.maxEntries) : undefined;
   }
 
   /** Entries held. */
@@ -39,17 +53,30 @@ export class MemoryTier<V extends NonNullable<unknown>> implements CacheTier<V> 
   }
 
   get(key: string): Promise<V | undefined> {
+    this.#sketch?.record(key);
     return Promise.resolve(this.#entries.get(key));
   }
 
   set(key: string, value: V, entry: { readonly ttlMs: number; readonly sizeBytes: number }) {
-    if (entry.ttlMs > 0) {
+    if (entry.ttlMs > 0 && this.#admits(key, entry.sizeBytes)) {
       this.#entries.set(key, value, {
         ttl: entry.ttlMs,
         ...(this.#sized ? { size: Math.max(1, Math.ceil(entry.sizeBytes)) } : {}),
       });
     }
     return Promise.resolve();
+  }
+
+  /** TinyLFU admission: a full tier keeps a newcomer only if it is wanted more than the victim. */
+  #admits(key: string, sizeBytes: number): boolean {
+    const sketch = this.#sketch;
+    if (sketch === undefined || this.#entries.has(key)) return true;
+    const full =
+      this.#entries.size >= this.#maxEntries ||
+      this.#entries.calculatedSize + Math.max(1, Math.ceil(sizeBytes)) > this.#maxBytes;
+    if (!full) return true;
+    const victim = this.#entries.rkeys().next();
+    return victim.done === true || sketch.frequency(key) > sketch.frequency(victim.value);
   }
 
   delete(key: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FrequencySketch } from '../../../../src/infrastructure/cache/frequency-sketch.js';
 import { MemoryTier } from '../../../../src/infrastructure/cache/memory-tier.js';
 import { MemoryVerificationCache } from '../../../../src/infrastructure/cache/verification-cache.js';
 
@@ -90,5 +91,74 @@ describe('MemoryVerificationCache', () => {
     assert.equal(cache.has('jwt', 'other-key'), false);
     assert.equal(cache.has('jwt2', 'key'), false);
     assert.deepEqual(lookups, [true, false, false]);
+  });
+});
+
+describe('scan resistance (TinyLFU admission)', () => {
+  /** Two sequential passes over `keys` keys, each get-then-set on a miss; the second pass's hits. */
+  async function secondPassHits(tier: MemoryTier<string>, keys: number): Promise<number> {
+    let hits = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < keys; i++) {
+        const key = `subject-${i}`;
+        if ((await tier.get(key)) !== undefined) {
+          if (pass === 1) hits++;
+        } else {
+          await tier.set(key, 'chain', { ttlMs: 60_000, sizeBytes: 100 });
+        }
+      }
+    }
+    return hits;
+  }
+
+  it('a sweep of 12 keys over a tier of 10: plain LRU hits nothing on the second pass, TinyLFU keeps 10', async () => {
+    assert.equal(await secondPassHits(new MemoryTier<string>({ maxEntries: 10 }), 12), 0);
+    const resistant = new MemoryTier<string>({ maxEntries: 10, scanResistant: true });
+    assert.equal(await secondPassHits(resistant, 12), 10);
+  });
+
+  it('the same holds when the bound is in bytes', async () => {
+    const resistant = new MemoryTier<string>({
+      maxEntries: 1000,
+      maxBytes: 1000,
+      scanResistant: true,
+    });
+    assert.equal(await secondPassHits(resistant, 12), 10);
+  });
+
+  it('a key asked for more often than the victim still gets in, and a popular one survives a sweep', async () => {
+    const tier = new MemoryTier<string>({ maxEntries: 3, scanResistant: true });
+    for (const key of ['a', 'b', 'c']) {
+      await tier.get(key);
+      await tier.set(key, key, { ttlMs: 60_000, sizeBytes: 10 });
+    }
+    // 'a' is popular.
+    for (let i = 0; i < 5; i++) await tier.get('a');
+    // A newcomer asked for once is refused: it is no more wanted than the victim.
+    await tier.get('d');
+    await tier.set('d', 'd', { ttlMs: 60_000, sizeBytes: 10 });
+    assert.equal(await tier.get('d'), undefined);
+    // Asked for again, it is wanted more than the least recently used ('b'): it gets in.
+    await tier.get('d');
+    await tier.set('d', 'd', { ttlMs: 60_000, sizeBytes: 10 });
+    assert.equal(await tier.get('d'), 'd');
+    // A sweep of newcomers asked for once each never evicts the popular key.
+    for (let i = 0; i < 20; i++) {
+      await tier.get(`sweep-${i}`);
+      await tier.set(`sweep-${i}`, 'x', { ttlMs: 60_000, sizeBytes: 10 });
+    }
+    assert.equal(await tier.get('a'), 'a');
+  });
+
+  it('the sketch estimates at least the true count, and forgets with age', () => {
+    const sketch = new FrequencySketch(10);
+    for (let i = 0; i < 5; i++) sketch.record('hot');
+    sketch.record('cold');
+    assert.ok(sketch.frequency('hot') >= 5);
+    assert.ok(sketch.frequency('cold') >= 1);
+    assert.equal(sketch.frequency('never'), 0);
+    // 10 × capacity (at least 100) recordings halve every counter.
+    for (let i = 0; i < 100; i++) sketch.record(`other-${i % 7}`);
+    assert.ok(sketch.frequency('hot') <= 3, `${sketch.frequency('hot')}`);
   });
 });
