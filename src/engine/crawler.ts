@@ -8,6 +8,7 @@
  * a shared tier, one replica crawls an anchor at a time (a lease) and the others adopt its
  * result, resolving its members from the shared tier.
  */
+import { setMaxListeners } from 'node:events';
 import { FEDERATION_ENTITY } from '../federation/constants.js';
 import { isEntityIdentifier } from '../federation/entity-id.js';
 import {
@@ -68,6 +69,9 @@ export interface CrawlerDependencies {
   /** The tier shared by every replica: one replica crawls an anchor at a time. */
   readonly shared?: SharedStore;
 }
+
+/** Life of the crawl lease; the crawling replica renews it every third of it. */
+const CRAWL_LEASE_MS = 30_000;
 
 /** The `federation_list_endpoint` of verified metadata, when it has one (§8.2). */
 function listEndpointOf(metadata: Metadata): string | undefined {
@@ -216,17 +220,21 @@ export class Crawler {
   async #leasedPass(trustAnchor: string): Promise<AnchorView> {
     const { shared, settings } = this.#deps;
     const key = `c:${trustAnchor}`;
-    const leaseMs = settings.passTimeoutSeconds * 1000 + 5000;
+    // Short and renewed while the pass runs: a replica that dies mid-pass frees it in seconds.
+    const leaseMs = CRAWL_LEASE_MS;
+    const waitMs = settings.passTimeoutSeconds * 1000 + CRAWL_LEASE_MS;
     if (shared === undefined || shared.state !== 'up')
       return this.#publish(await this.#pass(trustAnchor));
     if (!(await shared.lease(key, leaseMs))) {
       const current = await this.#adopt(trustAnchor, key);
       if (current !== undefined && this.#isRecent(current)) return this.#publish(current);
-      await shared.awaitRelease(key, leaseMs);
+      await shared.awaitRelease(key, waitMs);
       const adopted = await this.#adopt(trustAnchor, key);
       if (adopted !== undefined) return this.#publish(adopted);
       return this.#publish(await this.#pass(trustAnchor));
     }
+    const renewal = setInterval(() => void shared.renew(key, leaseMs), leaseMs / 3);
+    renewal.unref();
     try {
       const view = await this.#pass(trustAnchor);
       const summary: SharedCrawl = {
@@ -245,6 +253,7 @@ export class Crawler {
       ]);
       return this.#publish(view);
     } finally {
+      clearInterval(renewal);
       await shared.release(key);
     }
   }
@@ -323,6 +332,8 @@ export class Crawler {
     const started = clock.now();
     const deadline = started + settings.passTimeoutSeconds;
     const signal = AbortSignal.timeout(settings.passTimeoutSeconds * 1000);
+    // Every listing of the pass listens to this one signal.
+    setMaxListeners(settings.concurrency * 4 + 10, signal);
     const members = new Map<string, MemberView>();
     const bounds: CrawlBound[] = [];
     const boundOnce = (bound: CrawlBound) => {

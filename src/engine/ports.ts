@@ -43,7 +43,9 @@ export interface SharedStore {
   lease(key: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease back and tells the replicas waiting on `key` that it is done. */
   release(key: string): Promise<void>;
-  /** Resolves when the lease on `key` is released, or after `timeoutMs`. */
+  /** Extends a lease this replica holds to `ttlMs` from now; false when it is no longer held. */
+  renew(key: string, ttlMs: number): Promise<boolean>;
+  /** Resolves when the lease on `key` is released or has lapsed, or after `timeoutMs`. */
   awaitRelease(key: string, timeoutMs: number): Promise<void>;
   /**
    * Removes everything stored about `entity` (everything of this deployment when undefined) and

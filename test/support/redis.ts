@@ -72,14 +72,14 @@ export function spawnRedis(port: number, args: readonly string[] = []): ChildPro
   return child;
 }
 
-/** Starts a Redis server of this test's own. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts a Redis server of this test's own (with `args`, for example to allow DEBUG). */
+export async function startRedis(args: readonly string[] = []): Promise<RedisServer> {
   if (!hasRedisServer()) {
     throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   }
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}/0`;
-  let child = spawnRedis(port);
+  let child = spawnRedis(port, args);
   await waitForRedis(url);
   const exit = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -93,7 +93,7 @@ export async function startRedis(): Promise<RedisServer> {
     kill: () => exit('SIGKILL'),
     async restart() {
       await exit('SIGKILL');
-      child = spawnRedis(port);
+      child = spawnRedis(port, args);
       await waitForRedis(url);
     },
     stop: () => exit('SIGTERM'),

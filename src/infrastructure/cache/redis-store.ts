@@ -35,6 +35,19 @@ export interface RedisStoreOptions {
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/** Extends the lease only when it is still ours. */
+const RENEW_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
+/**
+ * Consecutive failed commands before the store is skipped: one slow command on a busy process is
+ * not a dead Redis (a lost connection is seen at once through the connection's own events).
+ */
+const FAILURES_BEFORE_DOWN = 3;
+
+/** How often a replica waiting on a lease looks whether it is still held (announcements can be lost). */
+const LEASE_POLL_MS = 250;
+
 /** Most keys removed per command when purging a whole deployment. */
 const PURGE_BATCH = 500;
 
@@ -48,6 +61,7 @@ export class RedisStore implements SharedStore {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #purgeListeners: Array<(entity: string | undefined) => void> = [];
   #state: 'up' | 'down' = 'down';
+  #failures = 0;
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -144,10 +158,22 @@ export class RedisStore implements SharedStore {
     const token = this.#leases.get(key);
     if (token === undefined) return;
     this.#leases.delete(key);
+    // Tried even while the store is skipped: replicas waiting on this lease depend on it.
     await this.#call(async (redis) => {
       await redis.eval(RELEASE_SCRIPT, 1, this.#leaseKey(key), token);
       return redis.publish(this.#channel('released'), key);
-    });
+    }, true);
+  }
+
+  /** Extends a lease this replica holds (a long piece of work keeps it while it runs). */
+  async renew(key: string, ttlMs: number): Promise<boolean> {
+    const token = this.#leases.get(key);
+    if (token === undefined) return false;
+    const renewed = await this.#call(
+      (redis) => redis.eval(RENEW_SCRIPT, 1, this.#leaseKey(key), token, String(Math.floor(ttlMs))),
+      true,
+    );
+    return renewed === 1;
   }
 
   awaitRelease(key: string, timeoutMs: number): Promise<void> {
@@ -156,12 +182,21 @@ export class RedisStore implements SharedStore {
       this.#waiters.set(key, waiters);
       const done = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         waiters.delete(done);
         if (waiters.size === 0) this.#waiters.delete(key);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       timer.unref();
+      // The announcement may never come (a holder that died, a lost message): the lease itself
+      // is looked at too, and its absence ends the wait.
+      const poll = setInterval(() => {
+        void this.#call((redis) => redis.exists(this.#leaseKey(key))).then((held) => {
+          if (held === 0) done();
+        });
+      }, LEASE_POLL_MS);
+      poll.unref();
       waiters.add(done);
     });
   }
@@ -238,14 +273,21 @@ export class RedisStore implements SharedStore {
   }
 
   /** Runs one command unless the store is down; a failure marks it down and answers nothing. */
-  async #call<T>(command: (redis: Redis) => Promise<T>): Promise<T | undefined> {
-    if (this.#state === 'down' || this.#closed) return undefined;
+  /**
+   * Runs one command unless the store is skipped (`always`: even then, for what other replicas
+   * wait on); a failure answers nothing, and a few in a row skip the store until it answers.
+   */
+  async #call<T>(command: (redis: Redis) => Promise<T>, always = false): Promise<T | undefined> {
+    if (this.#closed || (this.#state === 'down' && !always)) return undefined;
     try {
-      return await command(this.#redis);
+      const result = await command(this.#redis);
+      this.#failures = 0;
+      return result;
     } catch (error) {
+      if (++this.#failures < FAILURES_BEFORE_DOWN) return undefined;
       this.#options.logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
-        'redis call failed; serving from the process tier until it answers again',
+        'redis calls failed; serving from the process tier until it answers again',
       );
       this.#setState('down');
       this.#startProbe();
