@@ -223,16 +223,19 @@ export class Crawler {
     // Short and renewed while the pass runs: a replica that dies mid-pass frees it in seconds.
     const leaseMs = CRAWL_LEASE_MS;
     const waitMs = settings.passTimeoutSeconds * 1000 + CRAWL_LEASE_MS;
-    if (shared === undefined || shared.state !== 'up')
-      return this.#publish(await this.#pass(trustAnchor));
-    if (!(await shared.lease(key, leaseMs))) {
+    // Without the shared tier this replica crawls alone. With it, it crawls only under the
+    // lease: a replica that did not get it adopts what the holder stores, or tries again.
+    let leased = false;
+    for (let attempt = 0; attempt < 3 && shared?.state === 'up'; attempt++) {
+      leased = await shared.lease(key, leaseMs);
+      if (leased) break;
       const current = await this.#adopt(trustAnchor, key);
       if (current !== undefined && this.#isRecent(current)) return this.#publish(current);
       await shared.awaitRelease(key, waitMs);
       const adopted = await this.#adopt(trustAnchor, key);
       if (adopted !== undefined) return this.#publish(adopted);
-      return this.#publish(await this.#pass(trustAnchor));
     }
+    if (shared === undefined || !leased) return this.#publish(await this.#pass(trustAnchor));
     const renewal = setInterval(() => void shared.renew(key, leaseMs), leaseMs / 3);
     renewal.unref();
     try {
@@ -248,9 +251,17 @@ export class Crawler {
         bounds: view.bounds,
         listFailures: view.listFailures,
       };
-      await shared.set(key, JSON.stringify(summary), settings.intervalSeconds * 2000, [
-        trustAnchor,
-      ]);
+      // The other replicas wait for this summary: a write that did not get through is tried
+      // again before the lease is released.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const stored = await shared.set(
+          key,
+          JSON.stringify(summary),
+          settings.intervalSeconds * 2000,
+          [trustAnchor],
+        );
+        if (stored) break;
+      }
       return this.#publish(view);
     } finally {
       clearInterval(renewal);

@@ -37,7 +37,8 @@ export interface SharedStore {
   /** Resolves once the store is up, or after `timeoutMs` (whichever comes first). */
   connected(timeoutMs: number): Promise<void>;
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlMs: number, entities: readonly string[]): Promise<void>;
+  /** Stores `value`; resolves with whether it was stored (false when Redis did not answer). */
+  set(key: string, value: string, ttlMs: number, entities: readonly string[]): Promise<boolean>;
   delete(keys: readonly string[]): Promise<void>;
   /** True when this replica now holds the lease on `key` (for at most `ttlMs`). */
   lease(key: string, ttlMs: number): Promise<boolean>;

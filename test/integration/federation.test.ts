@@ -397,6 +397,8 @@ describe('one crawl for two replicas on Redis', () => {
       CRAWL: 'on',
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: redis.prefix,
+      // A loaded CI machine can stall a process past 100 ms; what is tested here is one crawl.
+      REDIS_TIMEOUT_MS: '1000',
       CLIENT_COLD_RATE: '0',
       CIRCUIT_BREAKER_FAILURES: '0',
     };

@@ -126,9 +126,14 @@ export class RedisStore implements SharedStore {
     return (await this.#call((redis) => redis.get(this.#key(key)))) ?? undefined;
   }
 
-  async set(key: string, value: string, ttlMs: number, entities: readonly string[]) {
+  async set(
+    key: string,
+    value: string,
+    ttlMs: number,
+    entities: readonly string[],
+  ): Promise<boolean> {
     const ttl = Math.max(1, Math.floor(ttlMs));
-    await this.#call((redis) => {
+    const done = await this.#call((redis) => {
       const batch = redis.multi().set(this.#key(key), value, 'PX', ttl);
       for (const entity of new Set(entities)) {
         const index = this.#indexKey(entity);
@@ -137,6 +142,7 @@ export class RedisStore implements SharedStore {
       }
       return batch.exec();
     });
+    return done !== undefined && done !== null;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -146,9 +152,15 @@ export class RedisStore implements SharedStore {
 
   async lease(key: string, ttlMs: number): Promise<boolean> {
     const token = randomUUID();
-    const taken = await this.#call((redis) =>
-      redis.set(this.#leaseKey(key), token, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX'),
+    const lease = this.#leaseKey(key);
+    let taken = await this.#call((redis) =>
+      redis.set(lease, token, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX'),
     );
+    // A command that timed out may still have been carried out: then the lease is ours, and
+    // nobody else would take it until it lapses.
+    if (taken === undefined && (await this.#call((redis) => redis.get(lease))) === token) {
+      taken = 'OK';
+    }
     if (taken !== 'OK') return false;
     this.#leases.set(key, token);
     return true;
