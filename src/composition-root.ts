@@ -12,7 +12,7 @@ import {
   instanceCachingFactory,
   type DependencyContainer,
 } from 'tsyringe';
-import type { Config } from './config/config.js';
+import { DEFAULT_CRAWL_SETTINGS, type Config } from './config/config.js';
 import {
   Admission,
   CachingStatementSource,
@@ -82,16 +82,6 @@ export interface ContainerOverrides {
 export interface SharedTier {
   readonly store: RedisStore | undefined;
 }
-
-/** Crawl settings used when the crawler is resolved without CRAWL=on (a one-off crawl). */
-const CRAWL_DEFAULTS = {
-  intervalSeconds: 3600,
-  concurrency: 8,
-  maxEntities: 50_000,
-  maxDepth: 8,
-  maxListEntries: 100_000,
-  passTimeoutSeconds: 1800,
-} as const;
 
 /** Most keys kept imported; a federation has a few per entity. */
 const KEY_CACHE_ENTRIES = 1000;
@@ -434,7 +424,7 @@ export async function buildContainer(
           metrics,
           ...(shared.store === undefined ? {} : { shared: shared.store }),
           settings: {
-            ...(config.crawl ?? CRAWL_DEFAULTS),
+            ...(config.crawl ?? DEFAULT_CRAWL_SETTINGS),
             refreshAheadSeconds: config.refreshAheadSeconds,
             allowHttp: config.allowInsecureHttp,
           },

@@ -395,6 +395,11 @@ function crawlSettings(env: Env): Config['crawl'] {
   };
 }
 
+/** The crawl settings of `CRAWL=on` with every other setting at its default. */
+export const DEFAULT_CRAWL_SETTINGS = crawlSettings({ CRAWL: 'on' }) as NonNullable<
+  Config['crawl']
+>;
+
 /** `TOLERATE`, with the deprecated `ACCEPT_LEGACY_TRUST_MARK_CLAIMS` folded in. */
 function tolerances(env: Env, deprecations: string[]): ToleranceName[] {
   const names: ToleranceName[] = [];

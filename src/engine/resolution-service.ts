@@ -130,6 +130,14 @@ export function isRefreshDue(
 
 let entryCounter = 0;
 
+/** §18.1: a subject this caller is answered about from cache only, and that is not cached. */
+export function notInView(subject: string): NotFoundError {
+  return new NotFoundError(
+    `${subject} is not in this resolver's view of the federation: no crawl found it and no earlier resolution is cached, and this caller is answered from cache only (RESOLVE_LIVE)`,
+    { reason: 'not_in_view', section: '§18.1' },
+  );
+}
+
 /** How many tolerated statements are remembered as logged before the memory starts over. */
 const TOLERANCE_LOG_MEMORY = 10_000;
 
@@ -259,10 +267,7 @@ export class ResolutionService {
     if (!live) {
       // §18.1: answered from cache only; nothing unknown costs an upstream request.
       metrics?.resolution('not_in_view');
-      throw new NotFoundError(
-        `${subject} is not in this resolver's view of the federation: no crawl found it and no earlier resolution is cached, and this caller is answered from cache only (RESOLVE_LIVE)`,
-        { reason: 'not_in_view', section: '§18.1' },
-      );
+      throw notInView(subject);
     }
     // Joining a resolution already running costs no upstream work, so it is not charged.
     if (!this.#inFlight.has(key)) this.#charge(caller);

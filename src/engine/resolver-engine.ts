@@ -28,7 +28,7 @@ import {
 import { explainReport, type ExplainReport } from './explain-report.js';
 import type { SharedStore, TrustAnchorSource } from './ports.js';
 import { resolutionReport, type ResolutionReport } from './resolution-report.js';
-import type { ResolutionService } from './resolution-service.js';
+import { notInView, type ResolutionService } from './resolution-service.js';
 import type { ResolverIdentity } from './resolver-identity.js';
 import type { CachingStatementSource } from './statement-cache.js';
 
@@ -173,7 +173,7 @@ export class ResolverEngine {
   async explain(query: ResolutionQuery, caller: Caller = INTERNAL_CALLER): Promise<ExplainReport> {
     // An explanation always resolves afresh: in cache-only mode, only for subjects in the view.
     if (!this.#live(caller) && !(await this.#deps.resolutions.isKnown(query))) {
-      throw this.#notInView(query.subject);
+      throw notInView(query.subject);
     }
     return explainReport(query, await this.#deps.resolutions.explain(query, caller));
   }
@@ -229,13 +229,6 @@ export class ResolverEngine {
 
   #resolve(query: ResolutionQuery, caller: Caller) {
     return this.#deps.resolutions.resolve(query, caller, { live: this.#live(caller) });
-  }
-
-  #notInView(subject: string): NotFoundError {
-    return new NotFoundError(
-      `${subject} is not in this resolver's view of the federation (RESOLVE_LIVE=${this.#deps.resolveLive ?? 'always'})`,
-      { reason: 'not_in_view', section: '§18.1' },
-    );
   }
 
   /**

@@ -5,6 +5,7 @@
  * a single upstream request. Storage is a {@link CacheTier}; statements the resolver rejected are
  * forgotten through {@link CachingStatementSource.discard}.
  */
+import { WELL_KNOWN_FEDERATION_PATH } from '../federation/constants.js';
 import { entityConfigurationUrl, fetchEndpointUrl } from '../federation/entity-id.js';
 import {
   TemporarilyUnavailableError,
@@ -84,8 +85,9 @@ export function statementEntities(url: string, cached: CachedStatement): string[
 
 /** The entity a statement URL asks about: the `sub` of a fetch, or the configuration's owner. */
 function entityOfUrl(url: string): string | undefined {
-  const wellKnown = '/.well-known/openid-federation';
-  if (url.endsWith(wellKnown)) return url.slice(0, -wellKnown.length);
+  if (url.endsWith(WELL_KNOWN_FEDERATION_PATH)) {
+    return url.slice(0, -WELL_KNOWN_FEDERATION_PATH.length);
+  }
   try {
     return new URL(url).searchParams.get('sub') ?? undefined;
   } catch {

@@ -1,21 +1,14 @@
 /** Request bodies of the endpoints that take one (POST /resolve, the admin API). */
 import type { Context } from 'koa';
-import { InvalidRequestError } from '../federation/errors.js';
-import { MAX_BODY_BYTES } from './middleware.js';
 
-/** Reads the request body as text, up to MAX_BODY_BYTES (requestLimits refused larger ones). */
+/**
+ * The request body as UTF-8 text. Its size is already bounded: `requestLimits` refuses a body
+ * without Content-Length or over MAX_BODY_BYTES, and Node delivers no more than Content-Length.
+ */
 export async function bodyText(ctx: Context): Promise<string> {
   const chunks: Buffer[] = [];
-  let size = 0;
   for await (const chunk of ctx.req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new InvalidRequestError(`the body is over ${MAX_BODY_BYTES} bytes`, {
-        reason: 'body_too_large',
-      });
-    }
-    chunks.push(buffer);
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -26,13 +26,13 @@ import {
   ms,
   resolveUrl,
   startResolver,
+  CONNECTIONS,
+  LATENCY_MS,
+  ROUND_MS,
+  ROUNDS,
+  WARMUP_MS,
 } from './service-support.js';
 
-const CONNECTIONS = 16;
-const ROUND_MS = 2_000;
-const ROUNDS = 6;
-const WARMUP_MS = 1_000;
-const LATENCY_MS = 50;
 const COLD_SAMPLES = 5;
 const ENTITIES = 1_000;
 /** Concurrent resolutions each replica keeps going in part 3. */

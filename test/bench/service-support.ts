@@ -131,6 +131,20 @@ export async function closeChild(child: ChildProcess, graceMs = 3_000): Promise<
   clearTimeout(timer);
 }
 
+/** Concurrent keep-alive connections of the load client. */
+export const CONNECTIONS = 16;
+/** Length of one throughput round. */
+export const ROUND_MS = 2_000;
+/**
+ * Throughput rounds per server (interleaved). Many short rounds rather than a few long ones: on
+ * shared cores a neighbour's burst can halve one round, and a median of 6 shrugs off two of them.
+ */
+export const ROUNDS = 6;
+/** Unmeasured load per server before the rounds, so that both are JIT-warm. */
+export const WARMUP_MS = 1_000;
+/** Latency the testbed adds to every upstream response in the cold parts. */
+export const LATENCY_MS = 50;
+
 /** The rounds of one server (or one URL of a server). */
 export interface ServerRounds {
   /** Successful responses per second, one value per round. */

@@ -35,23 +35,15 @@ import {
   range,
   resolveUrl,
   startResolver,
+  CONNECTIONS,
+  LATENCY_MS,
+  ROUND_MS,
+  ROUNDS,
+  WARMUP_MS,
   type ServerRounds,
 } from './service-support.js';
 import { measureColdMarks, measureWarmMarks, reportTrustMarkCost } from './trust-mark-cost.js';
 
-/** Concurrent keep-alive connections of the load client. */
-const CONNECTIONS = 16;
-/** Length of one throughput round. */
-const ROUND_MS = 2_000;
-/**
- * Throughput rounds per server (interleaved). Many short rounds rather than a few long ones: on
- * shared cores a neighbour's burst can halve one round, and a median of 6 shrugs off two of them.
- */
-const ROUNDS = 6;
-/** Unmeasured load per server before the rounds, so that both are JIT-warm. */
-const WARMUP_MS = 1_000;
-/** Latency the testbed adds to every upstream response in the cold part. */
-const LATENCY_MS = 50;
 /** Cold resolutions per case (each with a new resolver), interleaved between cases. */
 const COLD_SAMPLES = 7;
 /** Hard bound of the whole benchmark: it must end by itself even if a server hangs. */

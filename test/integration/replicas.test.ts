@@ -362,6 +362,19 @@ describe('one process, no Redis: the admin API', () => {
         ((await purge.json()) as { purged: number }).purged >= 2,
         'resolution and statements',
       );
+      for (const [type, body] of [
+        ['application/x-www-form-urlencoded', 'sub=a&sub=b'],
+        ['text/plain', 'sub'],
+        ['application/json', '[1]'],
+        ['application/json', '{"sub": 7}'],
+      ]) {
+        const refused = await fetch(`${h.resolver.url}/admin/cache/purge`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': type ?? '' },
+          body: body ?? '',
+        });
+        assert.equal(refused.status, 400, `${type} ${body}`);
+      }
       assert.equal((await h.get('/resolve', h.query('op-d'))).status, 200);
       assert.equal(h.testbed.requests.total(), 0);
       assert.equal((await h.get('/resolve', h.query('op-c'))).status, 200);

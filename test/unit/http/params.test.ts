@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidRequestError } from '../../../src/federation/errors.js';
-import { parseResolutionQuery } from '../../../src/http/params.js';
+import { InvalidRequestError, UnsupportedParameterError } from '../../../src/federation/errors.js';
+import {
+  parseCollectionQuery,
+  parseHealthQuery,
+  parseResolutionQuery,
+} from '../../../src/http/params.js';
 
 const OP = encodeURIComponent('https://op.example');
 const TA = encodeURIComponent('https://ta.example');
@@ -53,6 +57,73 @@ describe('§8.3.1 resolve request parameters', () => {
     rejects(
       `sub=${OP}&trust_anchor=${TA}&entity_type=${encodeURIComponent('<script>')}`,
       'parameter_invalid',
+    );
+  });
+});
+
+describe('the collection and health report parameters (the Entity Collection extension)', () => {
+  const options = {
+    allowHttp: false,
+    maxLimit: 50,
+    entityClaims: ['entity_id', 'ui_infos'],
+    uiClaims: ['display_name'],
+  };
+
+  it('caps limit at COLLECTION_MAX_LIMIT, which is also the page size without one', () => {
+    assert.equal(parseCollectionQuery(`trust_anchor=${TA}&limit=5000`, options).limit, 50);
+    assert.equal(parseCollectionQuery(`trust_anchor=${TA}`, options).limit, 50);
+    assert.equal(parseCollectionQuery(`trust_anchor=${TA}&limit=7`, options).limit, 7);
+  });
+
+  it('reads claim lists repeated or comma-separated, each once', () => {
+    const query = parseCollectionQuery(
+      `trust_anchor=${TA}&entity_claims=entity_id,ui_infos&entity_claims=entity_id&ui_claims=display_name`,
+      options,
+    );
+    assert.deepEqual(query.entityClaims, ['entity_id', 'ui_infos']);
+    assert.deepEqual(query.uiClaims, ['display_name']);
+  });
+
+  it('refuses a repeated or missing trust_anchor, a long query, a bad from_entity_id, a bad horizon', () => {
+    const cases: Array<[() => unknown, string]> = [
+      [
+        () => parseCollectionQuery(`trust_anchor=${TA}&trust_anchor=${OP}`, options),
+        'parameter_repeated',
+      ],
+      [() => parseCollectionQuery('limit=3', options), 'parameter_missing'],
+      [
+        () => parseCollectionQuery(`trust_anchor=${TA}&query=${'x'.repeat(257)}`, options),
+        'parameter_invalid',
+      ],
+      [
+        () => parseCollectionQuery(`trust_anchor=${TA}&query=a&query=b`, options),
+        'parameter_repeated',
+      ],
+      [
+        () => parseCollectionQuery(`trust_anchor=${TA}&from_entity_id=nope`, options),
+        'parameter_invalid',
+      ],
+      [
+        () => parseHealthQuery(`trust_anchor=${TA}&horizon=-1`, { allowHttp: false }),
+        'parameter_invalid',
+      ],
+    ];
+    for (const [parse, reason] of cases) {
+      assert.throws(
+        parse,
+        (error: unknown) => error instanceof InvalidRequestError && error.reason === reason,
+      );
+    }
+    assert.equal(
+      parseHealthQuery(`trust_anchor=${TA}`, { allowHttp: false }).horizonSeconds,
+      7 * 86_400,
+    );
+  });
+
+  it('an unknown claim name is unsupported_parameter', () => {
+    assert.throws(
+      () => parseCollectionQuery(`trust_anchor=${TA}&ui_claims=secret`, options),
+      (error: unknown) => error instanceof UnsupportedParameterError,
     );
   });
 });
