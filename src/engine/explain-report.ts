@@ -9,10 +9,15 @@ import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-respo
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolutionQuery } from '../federation/types.js';
 import type { ExplainedResolution } from './resolution-service.js';
+import { reasonHint } from './reason-hints.js';
 import type { TrustMarkReport } from './trust-mark-service.js';
 
-/** A failure as the JSON API shows it: the §8.9 pair plus the data that explains it. */
+/**
+ * A failure as the JSON API shows it: the §8.9 pair plus the data that explains it and the hint
+ * how to fix it (docs/reasons.md).
+ */
 export function failureView(detail: FailureDetail) {
+  const hint = reasonHint(detail.reason);
   return {
     error: detail.code,
     error_description: detail.message,
@@ -27,6 +32,7 @@ export function failureView(detail: FailureDetail) {
     ...(detail.entityType === undefined ? {} : { entity_type: detail.entityType }),
     ...(detail.parameter === undefined ? {} : { parameter: detail.parameter }),
     ...(detail.operator === undefined ? {} : { operator: detail.operator }),
+    ...(hint === undefined ? {} : { hint }),
   };
 }
 

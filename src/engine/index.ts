@@ -33,6 +33,7 @@ export {
   verifiedTrustMarksView,
   type ExplainReport,
 } from './explain-report.js';
+export { REASON_HINTS, reasonHint } from './reason-hints.js';
 export type {
   CacheTier,
   EngineCacheName,

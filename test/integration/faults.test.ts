@@ -4,14 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { REASON_HINTS } from '../../src/engine/reason-hints.js';
+import type { FailureReason } from '../../src/federation/errors.js';
 import type { FaultTarget, StatementFaults } from '../../src/testbed/index.js';
 import { startHarness } from '../support/service.js';
 import { threeLevel } from '../support/topologies.js';
 
 interface Explain {
   outcome: string;
-  error?: { error: string; reason: string; statement_index?: number };
-  branches: Array<{ status: string; failure?: { reason: string; statement_index?: number } }>;
+  error?: { error: string; reason: string; statement_index?: number; hint?: string };
+  branches: Array<{
+    status: string;
+    failure?: { reason: string; statement_index?: number; hint?: string };
+  }>;
 }
 
 const LEVELS: ReadonlyArray<readonly [string, FaultTarget, number | undefined]> = [
@@ -54,6 +59,10 @@ describe('faulty statements at each level', () => {
           );
           if (index !== undefined)
             assert.equal(explain.error.statement_index, index, JSON.stringify(explain.error));
+          // The hint how to fix it is the reason's row of docs/reasons.md.
+          assert.equal(explain.error.hint, REASON_HINTS[explain.error.reason as FailureReason]);
+          for (const branch of explain.branches.filter((b) => b.failure !== undefined))
+            assert.match(branch.failure?.hint ?? '', /must|may/, JSON.stringify(branch));
         } finally {
           await h.close();
         }

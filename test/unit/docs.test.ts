@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { REASON_HINTS } from '../../src/engine/reason-hints.js';
 import { FAILURE_REASONS, FEDERATION_ERROR_CODES } from '../../src/federation/errors.js';
 import { repoRoot } from '../support/paths.js';
 
@@ -68,6 +69,16 @@ describe('documentation', () => {
         `${row.reason}: reason, error, section, meaning, how to fix`,
       );
       assert.ok((row.cells[4] ?? '').length > 10, `${row.reason} says how to fix it`);
+    }
+  });
+
+  it('the hints of explain reports, fedres and the explorer are the "how to fix" column of docs/reasons.md', () => {
+    for (const row of reasonRows()) {
+      assert.equal(
+        REASON_HINTS[row.reason as keyof typeof REASON_HINTS],
+        row.cells[4],
+        `${row.reason}: src/engine/reason-hints.ts and docs/reasons.md say the same`,
+      );
     }
   });
 
