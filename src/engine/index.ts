@@ -45,7 +45,7 @@ export type {
   TrustAnchorSource,
   TrustMarkStatusSource,
 } from './ports.js';
-export { resolutionKey, resolvedEntrySize, retainedChain } from './query.js';
+export { resolutionKey, resolvedEntrySize, RetainedStatements } from './query.js';
 export { resolutionReport, type ResolutionReport } from './resolution-report.js';
 export {
   ResolutionService,

@@ -37,25 +37,79 @@ function retainedClaims(claims: EntityStatementClaims, position: 'subject' | 'an
   };
 }
 
+/** Bounds of a {@link RetainedStatements} pool. */
+const POOL_MAX_ENTRIES = 4096;
+const POOL_MAX_JWT_CHARS = 4 * 1024 * 1024;
+
 /**
- * What a cached resolution keeps of a validated chain: the chain as it was, with each decoded
+ * What cached resolutions keep of validated chains: the chain as it was, with each decoded
  * statement reduced to what is still read (the raw JWT suffices for the rest), so a large
- * statement is held once, as its JWS, not twice.
+ * statement is held once, as its JWS, not twice. The statements of superiors, which the chains
+ * of many subjects share (an intermediate's statement from its anchor, the anchor's
+ * configuration), are held once for all of them: a bounded pool (entries and JWS characters,
+ * oldest first out) hands out one retained copy per JWS.
  */
-export function retainedChain(chain: ResolvedTrustChain): ResolvedTrustChain {
-  const last = chain.statements.length - 1;
-  const statements = chain.statements.map((statement, index): DecodedEntityStatement => ({
+export class RetainedStatements {
+  readonly #pool = new Map<string, DecodedEntityStatement>();
+  #chars = 0;
+
+  /** Statements held in the pool. */
+  get size(): number {
+    return this.#pool.size;
+  }
+
+  chain(chain: ResolvedTrustChain): ResolvedTrustChain {
+    const last = chain.statements.length - 1;
+    const statements = chain.statements.map((statement, index) => {
+      if (index === 0) return retained(statement, 'subject');
+      const position = index === last ? 'anchor' : 'middle';
+      // The superior's statement about the subject is the subject's own; those above are shared.
+      return index === 1 ? retained(statement, position) : this.#shared(statement, position);
+    });
+    return { ...chain, statements };
+  }
+
+  #shared(
+    statement: DecodedEntityStatement,
+    position: 'anchor' | 'middle',
+  ): DecodedEntityStatement {
+    const pooled = this.#pool.get(statement.jwt);
+    if (
+      pooled !== undefined &&
+      pooled.source === statement.source &&
+      pooled.kind === statement.kind
+    ) {
+      return pooled;
+    }
+    const copy = retained(statement, position);
+    if (pooled !== undefined || statement.jwt.length > POOL_MAX_JWT_CHARS / 64) return copy;
+    while (
+      this.#pool.size >= POOL_MAX_ENTRIES ||
+      this.#chars + statement.jwt.length > POOL_MAX_JWT_CHARS
+    ) {
+      const oldest = this.#pool.keys().next();
+      if (oldest.done === true) break;
+      this.#chars -= oldest.value.length;
+      this.#pool.delete(oldest.value);
+    }
+    this.#pool.set(statement.jwt, copy);
+    this.#chars += statement.jwt.length;
+    return copy;
+  }
+}
+
+function retained(
+  statement: DecodedEntityStatement,
+  position: 'subject' | 'anchor' | 'middle',
+): DecodedEntityStatement {
+  return {
     jwt: statement.jwt,
     header: statement.header,
     kind: statement.kind,
     // Where it came from, for reports of what expires (the health report).
     ...(statement.source === undefined ? {} : { source: statement.source }),
-    claims: retainedClaims(
-      statement.claims,
-      index === 0 ? 'subject' : index === last ? 'anchor' : 'middle',
-    ),
-  }));
-  return { ...chain, statements };
+    claims: retainedClaims(statement.claims, position),
+  };
 }
 
 /**

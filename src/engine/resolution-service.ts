@@ -28,7 +28,7 @@ import type {
 import { INTERNAL_CALLER, type Admission, type Caller } from './admission.js';
 import { Coalescer } from './coalescer.js';
 import type { CacheTier, EngineMetrics, Logger, SharedStore, TrustAnchorSource } from './ports.js';
-import { resolutionKey, resolvedEntrySize, retainedChain } from './query.js';
+import { resolutionKey, resolvedEntrySize, RetainedStatements } from './query.js';
 import type { CachingStatementSource } from './statement-cache.js';
 import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
 
@@ -145,6 +145,8 @@ const TOLERANCE_LOG_MEMORY = 10_000;
 export class ResolutionService {
   readonly #deps: ResolutionServiceDependencies;
   readonly #inFlight = new Coalescer<ResolutionEntry>();
+  /** What cached resolutions keep of their chains, superiors' statements held once. */
+  readonly #retained = new RetainedStatements();
   /** Tolerated statements already logged (see #reportTolerances). */
   readonly #toleranceLog = new Set<string>();
 
@@ -420,7 +422,11 @@ export class ResolutionService {
         const chain = await resolver.revalidate(jwts, anchors, now);
         if (chain.subject !== subject) why = `its chain is about ${chain.subject}`;
         else
-          entry = this.#entryOf({ ok: true, chain: retainedChain(chain) }, resolvedAt, chain.exp);
+          entry = this.#entryOf(
+            { ok: true, chain: this.#retained.chain(chain) },
+            resolvedAt,
+            chain.exp,
+          );
       } else if (failure !== undefined) {
         const until = getOwn(parsed, 'expiresAt');
         const ttl =
@@ -629,7 +635,7 @@ export class ResolutionService {
     const entry: ResolutionEntry = {
       id: (++entryCounter).toString(36),
       result: outcome.ok
-        ? { ok: true, chain: retainedChain(outcome.chain) }
+        ? { ok: true, chain: this.#retained.chain(outcome.chain) }
         : { ok: false, failure: outcome.error.toDetail() },
       resolvedAt: now,
       expiresAt,

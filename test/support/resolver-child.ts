@@ -3,6 +3,7 @@
  * URL over IPC, measures its memory when asked (after a full collection), and handles signals
  * as main.ts does.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import { loadConfig } from '../../src/config/config.js';
 import { handleSignals, startServer } from '../../src/server.js';
 
@@ -15,8 +16,14 @@ process.on('message', (message: unknown) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     gc?.();
-    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-    process.send?.({ rss, heapUsed, external, arrayBuffers });
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [
+        space.space_name,
+        { size: space.space_size, used: space.space_used_size },
+      ]),
+    );
+    process.send?.({ rss, heapTotal, heapUsed, external, arrayBuffers, spaces });
   }
 });
 

@@ -13,6 +13,8 @@ import type { TrustAnchor } from '../../src/federation/types.js';
 /** Memory of the child after a full collection, bytes. */
 export interface ChildMemory {
   readonly rss: number;
+  /** The V8 heap's committed size: heapUsed and the free space between live objects. */
+  readonly heapTotal: number;
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;

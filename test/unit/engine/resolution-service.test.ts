@@ -263,3 +263,52 @@ describe('resolution service: trust marks orchestrated by the engine (§7.3, §8
     assert.match(failure?.message ?? '', /signature_invalid/);
   });
 });
+
+describe('resolution service: what cached chains keep', () => {
+  const THREE_LEVELS: Topology = {
+    entities: [
+      { name: 'ta' },
+      { name: 'ia', authorityHints: ['ta'] },
+      { name: 'leaf', authorityHints: ['ia'] },
+      { name: 'leaf-b', authorityHints: ['ia'] },
+    ],
+  };
+
+  it("holds the superiors' statements that many chains share once, and each subject's own apart", async () => {
+    const { resolutions, federation } = await setup({ topology: THREE_LEVELS });
+    const trustAnchors = [federation.entityId('ta')];
+    const a = await resolutions.resolve({ subject: federation.entityId('leaf'), trustAnchors });
+    const b = await resolutions.resolve({ subject: federation.entityId('leaf-b'), trustAnchors });
+    const served = async (name: string) =>
+      (await resolutions.resolve({ subject: federation.entityId(name), trustAnchors })).chain;
+    const [cachedA, cachedB] = [await served('leaf'), await served('leaf-b')];
+    assert.equal(cachedA.statements.length, 4);
+    // ta → ia and ta's configuration: one object for both chains.
+    assert.equal(cachedA.statements[2], cachedB.statements[2]);
+    assert.equal(cachedA.statements[3], cachedB.statements[3]);
+    // The subjects' configurations and ia's statements about them are their own.
+    assert.notEqual(cachedA.statements[1]?.jwt, cachedB.statements[1]?.jwt);
+    // Nothing read later is lost: the JWS, the identity, the time and the keys.
+    for (const [fresh, kept] of [
+      [a.chain, cachedA],
+      [b.chain, cachedB],
+    ] as const) {
+      assert.deepEqual(
+        kept.statements.map((s) => [
+          s.jwt,
+          s.claims.iss,
+          s.claims.sub,
+          s.claims.exp,
+          s.claims.jwks,
+        ]),
+        fresh.statements.map((s) => [
+          s.jwt,
+          s.claims.iss,
+          s.claims.sub,
+          s.claims.exp,
+          s.claims.jwks,
+        ]),
+      );
+    }
+  });
+});

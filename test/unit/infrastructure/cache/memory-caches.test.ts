@@ -63,6 +63,18 @@ describe('MemoryTier', () => {
     assert.equal(tier.size, 0); // purged, not merely hidden
   });
 
+  it('expired entries that are never read again leave memory at the next sweep, with their bytes', async () => {
+    const tier = new MemoryTier<string>({ maxEntries: 100, maxBytes: 1000, sweepIntervalMs: 10 });
+    await tier.set('brief', 'B', { ttlMs: 20, sizeBytes: 300 });
+    await tier.set('kept', 'K', { ...long, sizeBytes: 100 });
+    assert.equal(tier.bytes, 400);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    // Any use sweeps: here a read of another key.
+    assert.equal(await tier.get('kept'), 'K');
+    assert.equal(tier.size, 1);
+    assert.equal(tier.bytes, 100);
+  });
+
   it('delete forgets an entry and its bytes', async () => {
     const tier = new MemoryTier<string>({ maxEntries: 100, maxBytes: 1000 });
     await tier.set('a', 'A', { ...long, sizeBytes: 300 });
