@@ -21,7 +21,8 @@
 
   /** GET of one of the resolver's JSON APIs (relative: the page's own origin), without cookies. */
   async function api(path, params) {
-    const response = await fetch(`${path}?${new URLSearchParams(params)}`, {
+    const query = new URLSearchParams(params).toString();
+    const response = await fetch(query === '' ? path : `${path}?${query}`, {
       headers: { Accept: 'application/json' },
       credentials: 'omit',
     });
@@ -60,6 +61,9 @@
   }
 
   const json = (value) => JSON.stringify(value, null, 2);
+
+  /** Upcoming expiries shown in the health report. */
+  const SHOWN_EXPIRIES = 8;
 
   /** The failure box: reason code, spec section, statement index, the sentence and the hint. */
   function failureBox(failure) {
@@ -387,19 +391,41 @@
       open.addEventListener('click', () => go(failure.entity_id, body.trust_anchor));
       failures.append(el('li', { class: 'bad' }, open, failureBox(failure)));
     }
+    // The report lists the soonest first; the first few are what needs doing now.
+    // Listings the crawl could not read hide their members: failures of the federation too.
+    for (const failure of body.list_failures ?? []) {
+      failures.append(
+        el(
+          'li',
+          { class: 'bad' },
+          'Subordinate listing of ',
+          el('span', { class: 'entity-id' }, failure.entity_id),
+          failureBox(failure),
+        ),
+      );
+    }
     const expiring = el('ul', { class: 'health expiring' });
-    for (const item of body.expiring) {
+    for (const item of body.expiring.slice(0, SHOWN_EXPIRIES)) {
       expiring.append(
         el(
           'li',
           { class: 'warn' },
           el('span', { class: 'entity-id' }, item.entity_id),
-          ` · ${item.kind} expires ${when(item.exp)}`,
-          el('span', { class: 'entity-id detail' }, item.url),
+          ` · ${item.kind === 'trust_mark' ? 'trust mark' : 'statement'} expires ${when(item.exp)}`,
+          el('div', { class: 'entity-id detail' }, item.url),
         ),
       );
     }
-    box.append(el('h4', {}, 'Failures'), failures, el('h4', {}, 'Expiring soon'), expiring);
+    const more = body.expiring.length - SHOWN_EXPIRIES;
+    box.append(
+      el('h4', {}, 'Failures'),
+      failures.childElementCount === 0 ? el('p', {}, 'None.') : failures,
+      el('h4', {}, 'Expiring soon'),
+      body.expiring.length === 0 ? el('p', {}, 'Nothing.') : expiring,
+      more > 0
+        ? el('p', { class: 'detail' }, `… and ${more} more (/api/v1/federation lists them all).`)
+        : undefined,
+    );
   }
 
   function drawFederation() {
