@@ -37,8 +37,9 @@ export function explorerRoutes(router: Router, assets: readonly ExplorerAsset[] 
   const serve = (asset: ExplorerAsset, cacheControl: string) => {
     const type = MEDIA_TYPES[asset.name.split('.').pop() ?? ''];
     if (type === undefined) return undefined;
+    const body = Buffer.from(asset.body);
     return function explorerFile(ctx: Context) {
-      ctx.body = Buffer.from(asset.body);
+      ctx.body = body;
       ctx.set('Content-Type', type);
       ctx.set('Content-Security-Policy', EXPLORER_CSP);
       ctx.set('Cache-Control', cacheControl);
