@@ -215,6 +215,25 @@ describe('the federation explorer in headless Chromium', () => {
     assert.equal(await page.locator('#tree .node.chosen').count(), 3);
   });
 
+  it('shows each trust mark with its verdict, and why a rejected one was left out', async () => {
+    await page.goto(deepLink('rp-shop'));
+    const rejected = page.locator('#trust-marks li.rejected');
+    await rejected.waitFor();
+    assert.equal(await rejected.count(), 1);
+    assert.equal(await page.locator('#trust-marks li.verified').count(), 0);
+    const text = (await rejected.textContent()) ?? '';
+    assert.ok(text.startsWith('rejected'), text);
+    assert.ok(text.includes(`${h.testbed.url}/marks/certified`), text);
+    assert.ok(text.includes(`issued by ${id('certifier')}`), text);
+    assert.equal(
+      await rejected.locator('.hint').textContent(),
+      `How to fix: ${REASON_HINTS.statement_expired}`,
+    );
+    assert.match(text, /statement_expired/);
+    // The chain itself resolves: a bad mark never breaks it (§8.3.2).
+    assert.match((await page.locator('#outcome').textContent()) ?? '', /^Resolved/);
+  });
+
   it('filters the members by search and entity type and opens one', async () => {
     await page.goto(`${h.resolver.url}/explorer`);
     await page.locator('#members li').first().waitFor();
