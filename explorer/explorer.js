@@ -96,6 +96,7 @@
   /** Shows one fetched statement decoded in the inspector. */
   function inspect(title, fetch) {
     $('inspector').hidden = false;
+    $('inspector').scrollIntoView({ block: 'nearest' });
     $('inspector-title').textContent = title;
     const facts = $('inspector-facts');
     facts.replaceChildren();
