@@ -17,6 +17,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
+# The explorer's page, script and style sheet, served as written (dist/src reads them from here).
+COPY explorer ./explorer
 COPY trust-anchors ./trust-anchors
 USER node
 EXPOSE 8080

@@ -9,6 +9,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { buildContainer, type ContainerOverrides } from './composition-root.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
+import { readExplorerAssets } from './infrastructure/explorer-assets.js';
 import { toErrorResponse } from './http/error-mapping.js';
 import { MAX_URL_LENGTH, SECURITY_HEADERS } from './http/middleware.js';
 import { InvalidRequestError, type FailureReason } from './federation/errors.js';
@@ -120,6 +121,7 @@ export async function startServer(
     metricsToken: config.metricsToken,
     adminToken: config.adminToken,
     collectionMaxLimit: config.collectionMaxLimit,
+    explorer: config.explorer ? await readExplorerAssets() : undefined,
     lifecycle,
   });
   // Bounded per-connection work: slow or idle clients do not hold sockets for long, and the

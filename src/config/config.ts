@@ -63,6 +63,8 @@ export interface Config {
   /** Whether subjects not yet cached are resolved live (§18.1). */
   readonly resolveLive: 'always' | 'never' | 'authenticated';
   readonly collectionMaxLimit: number;
+  /** Whether the explorer page is served at /explorer (and / redirects to it). */
+  readonly explorer: boolean;
   /** The shared tier; undefined without REDIS_URL and REDIS_SENTINELS. */
   readonly redis:
     | {
@@ -226,6 +228,10 @@ export const SETTINGS = {
   COLLECTION_MAX_LIMIT: [
     '1000',
     'most entities on one page of /collection (also the page size when limit is absent)',
+  ],
+  EXPLORER: [
+    'on',
+    'on: serve the explorer page at /explorer (and redirect / to it); off: neither exists',
   ],
   REDIS_RETRY_SECONDS: ['5', 'how often a Redis that stopped answering is tried again'],
   STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
@@ -494,6 +500,7 @@ export function loadConfig(env: Env): Config {
     crawl: crawlSettings(env),
     resolveLive: choice(env, 'RESOLVE_LIVE', ['always', 'never', 'authenticated'] as const),
     collectionMaxLimit: integer(env, 'COLLECTION_MAX_LIMIT', 1, 100_000),
+    explorer: choice(env, 'EXPLORER', ['on', 'off'] as const) === 'on',
     redis: redisSettings(env),
     statementCacheMaxEntries: integer(env, 'STATEMENT_CACHE_MAX_ENTRIES', 1, 10_000_000),
     statementCacheMaxTtlSeconds: integer(env, 'STATEMENT_CACHE_MAX_TTL_SECONDS', 1, 30 * 86_400),

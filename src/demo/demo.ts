@@ -135,6 +135,8 @@ async function main(): Promise<void> {
   }
 
   const op = query('op-university');
+  console.log(`\nExplorer: ${service.url}/explorer`);
+  console.log(`  the broken chain: ${service.url}/explorer?${query('rp-broken')}`);
   console.log('\nTry it:');
   console.log(`  curl -s '${service.url}/.well-known/openid-federation'`);
   console.log(`  curl -s '${service.url}/resolve?${op}'`);

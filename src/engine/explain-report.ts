@@ -86,6 +86,8 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
       ? {
           chosen: {
             trust_chain: outcome.chain.path,
+            // The validated chain itself (§4), subject's Entity Configuration first.
+            trust_chain_statements: outcome.chain.statements.map((statement) => statement.jwt),
             trust_anchor: outcome.chain.trustAnchor,
             exp: resolutionExpiry(outcome.chain, explained.trustMarks?.verified ?? []),
             chain_exp: outcome.chain.exp,
@@ -113,6 +115,8 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
       ...(fetch.status === undefined ? {} : { status: fetch.status }),
       cache_hit: fetch.cacheHit,
       duration_ms: Math.round(fetch.durationMs * 100) / 100,
+      // What was received, valid or not, so a reader can see what a failing statement says.
+      ...(fetch.jwt === undefined ? {} : { statement: fetch.jwt }),
       ...(fetch.error === undefined ? {} : { error: failureView(fetch.error) }),
     })),
   };

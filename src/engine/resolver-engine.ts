@@ -198,6 +198,14 @@ export class ResolverEngine {
     return healthReport(this.#view(trustAnchor), now, horizonSeconds);
   }
 
+  /** The Entity Identifiers of the configured Trust Anchors, sorted. */
+  trustAnchorIds(): string[] {
+    return this.#deps.anchors
+      .all()
+      .map((anchor) => anchor.entity_id)
+      .sort();
+  }
+
   /** Whether the federation-wide endpoints exist (a crawl is configured). */
   get crawls(): boolean {
     return this.#deps.crawler !== undefined;

@@ -60,6 +60,8 @@ export interface FetchTrace {
   readonly status?: number;
   readonly cacheHit: boolean;
   readonly durationMs: number;
+  /** The compact JWS as received, when one was received (diagnostics show it decoded). */
+  readonly jwt?: string;
   readonly error?: FailureDetail;
 }
 
@@ -325,6 +327,7 @@ class Discovery {
         status: 200,
         cacheHit: fetched.cacheHit,
         durationMs: fetched.durationMs,
+        jwt: fetched.jwt,
       });
       return { ...decoded, source: fetched.url };
     } catch (error) {
@@ -345,6 +348,7 @@ class Discovery {
             : { status: 200 }),
         cacheHit: fetched?.cacheHit ?? false,
         durationMs: fetched?.durationMs ?? this.#elapsedMs(started),
+        ...(fetched === undefined ? {} : { jwt: fetched.jwt }),
         error: detail,
       });
       throw failure;

@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { collectionRoutes } from './routes/collection-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
+import { explorerRoutes, type ExplorerAsset } from './routes/explorer-routes.js';
 import { federationRoutes } from './routes/federation-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import type { RouteDependencies } from './routes/routes.js';
@@ -29,6 +30,8 @@ export interface AppDependencies extends RouteDependencies {
   readonly adminToken?: string | undefined;
   /** Largest page of /collection. */
   readonly collectionMaxLimit?: number;
+  /** The explorer's files (EXPLORER=on); without them there is no /explorer and no `/`. */
+  readonly explorer?: readonly ExplorerAsset[] | undefined;
   /** Whether the service is shutting down (answers then close their connection). */
   readonly lifecycle?: { readonly closing: boolean };
 }
@@ -45,6 +48,7 @@ export function createApp(deps: AppDependencies): Koa {
   opsRoutes(router, deps);
   adminRoutes(router, deps);
   collectionRoutes(router, { ...deps, collectionMaxLimit: deps.collectionMaxLimit ?? 1000 });
+  explorerRoutes(router, deps.explorer);
   app.use(requestLogging(deps.logger));
   app.use(responseHygiene(deps.lifecycle ?? { closing: false }));
   app.use(errorBoundary(deps.logger));

@@ -17,7 +17,10 @@ export const MAX_URL_LENGTH = 8192;
 /** Largest request body accepted; no endpoint reads one (§8.3.1: GET with query parameters). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** Headers on every answer: nothing here is HTML, nothing may be sniffed, framed or referred. */
+/**
+ * Headers on every answer: nothing may be sniffed, framed or referred, and nothing but the
+ * explorer's page is HTML (its files set a policy of their own, explorer-routes.ts).
+ */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',

@@ -162,5 +162,11 @@ describe('npm run demo (dist/src/demo/demo.js)', () => {
     assert.match(exit.stdout, /verified trust marks: marks\/certified, marks\/sirtfi/);
     assert.match(exit.stdout, /trust mark left out: marks\/certified \(statement_expired\)/);
     assert.match(exit.stdout, /curl -s 'http:\/\/127\.0\.0\.1:\d+\/resolve\?sub=/);
+    // The explorer's address, and a deep link that opens it on the broken chain.
+    const explorer = /Explorer: (http:\/\/127\.0\.0\.1:\d+\/explorer)\n/.exec(exit.stdout)?.[1];
+    assert.ok(explorer !== undefined, exit.stdout);
+    const link = /the broken chain: (\S+)/.exec(exit.stdout)?.[1] ?? '';
+    assert.equal(new URL(link).pathname, '/explorer');
+    assert.match(new URL(link).searchParams.get('sub') ?? '', /\/rp-broken$/);
   });
 });

@@ -41,6 +41,10 @@ describe('README', () => {
       '/healthz',
       '/readyz',
       '/metrics',
+      '| `GET /api/v1/trust-anchors`',
+      '| `GET /explorer`',
+      '## The federation explorer',
+      'npm run screenshots',
       'npm ci && npm run demo',
       'npm ci && npm test',
     ]) {

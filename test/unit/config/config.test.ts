@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     assert.equal(String(config.maxFetchesPerResolution), SETTINGS.MAX_FETCHES_PER_RESOLUTION[0]);
   });
 
+  it('EXPLORER: on by default, off removes the page, nothing else accepted', () => {
+    assert.equal(loadConfig({}).explorer, true);
+    assert.equal(loadConfig({ EXPLORER: 'on' }).explorer, true);
+    assert.equal(loadConfig({ EXPLORER: 'off' }).explorer, false);
+    failsOn({ EXPLORER: 'true' }, 'EXPLORER');
+  });
+
   it('TOLERATE: named tolerances only, with the deprecated alias folded in and reported', () => {
     assert.deepEqual(loadConfig({}).tolerate, []);
     assert.deepEqual(
