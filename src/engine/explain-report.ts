@@ -9,7 +9,7 @@ import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-respo
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolutionQuery } from '../federation/types.js';
 import type { ExplainedResolution } from './resolution-service.js';
-import { reasonHint } from './reason-hints.js';
+import { withHint } from './reason-hints.js';
 import type { TrustMarkReport } from './trust-mark-service.js';
 
 /**
@@ -17,7 +17,6 @@ import type { TrustMarkReport } from './trust-mark-service.js';
  * how to fix it (docs/reasons.md).
  */
 export function failureView(detail: FailureDetail) {
-  const hint = reasonHint(detail.reason);
   return {
     error: detail.code,
     error_description: detail.message,
@@ -32,7 +31,7 @@ export function failureView(detail: FailureDetail) {
     ...(detail.entityType === undefined ? {} : { entity_type: detail.entityType }),
     ...(detail.parameter === undefined ? {} : { parameter: detail.parameter }),
     ...(detail.operator === undefined ? {} : { operator: detail.operator }),
-    ...(hint === undefined ? {} : { hint }),
+    ...withHint(detail.reason),
   };
 }
 

@@ -9,6 +9,7 @@ import type { FailureDetail } from '../federation/errors.js';
 import type { EntityTypeMetadata, Metadata } from '../federation/metadata-policy/types.js';
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolvedTrustChain } from '../federation/types.js';
+import { withHint } from './reason-hints.js';
 
 /** A bound of the crawl that was reached, and what it cut. */
 export interface CrawlBound {
@@ -295,6 +296,7 @@ export function healthReport(view: AnchorView, now: number, horizonSeconds: numb
           ? {}
           : { statement_index: member.failure.statementIndex }),
         error_description: member.failure.message,
+        ...withHint(member.failure.reason),
       });
       continue;
     }
@@ -329,6 +331,7 @@ export function healthReport(view: AnchorView, now: number, horizonSeconds: numb
       error: entry.failure.code,
       reason: entry.failure.reason,
       error_description: entry.failure.message,
+      ...withHint(entry.failure.reason),
     })),
     bounds: view.bounds.map((bound) => ({
       reason: bound.reason,

@@ -192,3 +192,9 @@ export const REASON_HINTS: Readonly<Record<FailureReason, string>> = {
 export function reasonHint(reason: string): string | undefined {
   return Object.hasOwn(REASON_HINTS, reason) ? REASON_HINTS[reason as FailureReason] : undefined;
 }
+
+/** `{ hint }` for a reason the table knows, else nothing: what a report spreads into a failure. */
+export function withHint(reason: string): { hint?: string } {
+  const hint = reasonHint(reason);
+  return hint === undefined ? {} : { hint };
+}

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import { REASON_HINTS } from '../../src/engine/reason-hints.js';
+import type { FailureReason } from '../../src/federation/errors.js';
 import { startTestbed, type Testbed, type Topology } from '../../src/testbed/index.js';
 import { startResolverProcess, type ResolverProcess } from '../support/resolver-process.js';
 import { testRedis } from '../support/redis.js';
@@ -66,9 +68,9 @@ interface Health {
     failed: number;
     by_entity_type: Record<string, number>;
   };
-  failures: Array<{ entity_id: string; error: string; reason: string }>;
+  failures: Array<{ entity_id: string; error: string; reason: string; hint?: string }>;
   expiring: Array<{ entity_id: string; kind: string; url: string; exp: number }>;
-  list_failures: Array<{ entity_id: string; reason: string }>;
+  list_failures: Array<{ entity_id: string; reason: string; hint?: string }>;
   bounds: Array<{ reason: string; entity_id?: string }>;
   checked_at: number;
 }
@@ -125,6 +127,10 @@ describe('the crawl, the health report and the collection (CRAWL=on)', () => {
     );
     assert.equal(health.members.by_entity_type['openid_provider'], 3);
     assert.deepEqual(health.bounds, []);
+    // Each failure says how to fix it, in the words of docs/reasons.md.
+    for (const failure of [...health.failures, ...health.list_failures]) {
+      assert.equal(failure.hint, REASON_HINTS[failure.reason as FailureReason], failure.entity_id);
+    }
   });
 
   it('the health report lists what expires within the horizon, each statement once', async () => {
