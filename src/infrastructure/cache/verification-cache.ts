@@ -1,5 +1,5 @@
 /** Bounded memory of verified signatures (§10.2: verification results MAY be cached). */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { VerificationCache } from '../../federation/ports.js';
 
@@ -32,9 +32,18 @@ export class MemoryVerificationCache implements VerificationCache {
     return this.#entries.size;
   }
 
+  /** The last key made: a miss is followed by `add` of the same JWS, hashed once for both. */
+  #last: { jwt: string; keyFingerprint: string; key: string } | undefined;
+
   #key(jwt: string, keyFingerprint: string): string {
+    const last = this.#last;
+    if (last !== undefined && last.jwt === jwt && last.keyFingerprint === keyFingerprint) {
+      return last.key;
+    }
     // The whole JWS is hashed: a result is reused only for the very same signed bytes.
-    return `${createHash('sha256').update(jwt).digest('base64url')}\u0000${keyFingerprint}`;
+    const key = `${hash('sha256', jwt, 'base64url')}\u0000${keyFingerprint}`;
+    this.#last = { jwt, keyFingerprint, key };
+    return key;
   }
 
   has(jwt: string, keyFingerprint: string): boolean {
