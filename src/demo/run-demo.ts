@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: starts a sample federation on loopback (a trust anchor, two intermediates,
+ * The demo (`npm run demo`, `fedres demo`): starts a sample federation on loopback (a trust anchor, two intermediates,
  * providers and relying parties, one of them with a broken chain, accredited entities and one with
  * an expired trust mark) and the resolver configured for
  * it, resolves a few entities, prints the results and ready-to-paste curl commands, and keeps
@@ -14,8 +14,8 @@ import { startServer } from '../server.js';
 import { sampleFederation, startTestbed } from '../testbed/index.js';
 
 /** The port to use: PORT, else 8080, else any free one when that is taken. */
-async function choosePort(): Promise<number> {
-  const wanted = Number(process.env['PORT'] ?? 8080);
+async function choosePort(env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const wanted = Number(env['PORT'] ?? 8080);
   const tryPort = (port: number) =>
     new Promise<number | undefined>((resolve) => {
       const probe = createServer();
@@ -38,25 +38,26 @@ interface ApiResolution {
   readonly error_description?: string;
 }
 
-async function main(): Promise<void> {
+/** Runs the demo with the settings of `env` (its PORT, LOG_LEVEL, CRAWL, DEMO_ONESHOT). */
+export async function runDemo(env: Readonly<Record<string, string | undefined>>): Promise<void> {
   const testbed = await startTestbed(sampleFederation());
   const anchorsDir = mkdtempSync(join(tmpdir(), 'federation-resolver-demo-'));
   writeFileSync(join(anchorsDir, 'ta.json'), testbed.trustAnchorFile('ta'));
-  const port = await choosePort();
+  const port = await choosePort(env);
   const service = await startServer(
     loadConfig({
-      ...process.env,
+      ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      RESOLVER_ENTITY_ID: process.env['RESOLVER_ENTITY_ID'] ?? `http://127.0.0.1:${port}`,
+      RESOLVER_ENTITY_ID: env['RESOLVER_ENTITY_ID'] ?? `http://127.0.0.1:${port}`,
       TRUST_ANCHORS_DIR: anchorsDir,
       // The sample federation lives on loopback over plain HTTP: demo only.
       ALLOW_INSECURE_HTTP: 'true',
       ALLOW_PRIVATE_NETWORK: 'true',
-      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'error',
+      LOG_LEVEL: env['LOG_LEVEL'] ?? 'error',
       RESOLVER_ORGANIZATION_NAME: 'federation-resolver demo',
       // The sample federation publishes list endpoints: crawl it, for /collection and the report.
-      CRAWL: process.env['CRAWL'] ?? 'on',
+      CRAWL: env['CRAWL'] ?? 'on',
     }),
   );
   const stop = async () => {
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   );
   console.log(`  curl -s '${service.url}/metrics'`);
 
-  if (process.env['DEMO_ONESHOT'] === 'true') {
+  if (env['DEMO_ONESHOT'] === 'true') {
     await stop();
     return;
   }
@@ -160,5 +161,3 @@ async function main(): Promise<void> {
     });
   }
 }
-
-await main();
