@@ -60,8 +60,8 @@ function entityChecks(report: ExplainReport): CheckResult[] {
   // A failure of the subject's configuration alone: its branch is the subject and nothing more.
   const alone = report.branches.find((branch) => branch.path.length === 1);
   const ownFailure =
-    own?.error ??
-    (alone?.failure?.reason === 'no_path_to_trust_anchor' ? undefined : alone?.failure);
+    (alone?.failure?.reason === 'no_path_to_trust_anchor' ? undefined : alone?.failure) ??
+    own?.error;
   if (ownFailure !== undefined) {
     results.push(fail('entity-configuration', wellKnown, ownFailure));
     return results;
