@@ -85,6 +85,13 @@ export const trustAnchorsAddCommand: Command = {
         if (existsSync(file) && !switchOption(parsed.values, 'force')) {
           throw new UsageError(`${file} exists; pass --force to overwrite it`);
         }
+        const configured = engine.trustAnchors().some((pinned) => pinned.entity_id === entityId);
+        if (configured && !existsSync(file)) {
+          // The service refuses a folder that configures one anchor twice.
+          throw new UsageError(
+            `${entityId} is already configured by another file in ${config.trustAnchorsDir}; change that file, or remove it first`,
+          );
+        }
         const anchor = await engine.selfSignedConfiguration(entityId);
         io.out(`Trust Anchor ${entityId}`);
         io.out(
