@@ -102,9 +102,13 @@ describe('fedres trust-anchors', () => {
     await fed.close();
   });
 
+  /** `fedres trust-anchors add <ta> --dir <target> …extra`. */
+  const add = (target: string, ...extra: string[]) =>
+    fed.run(['trust-anchors', 'add', fed.id('ta'), '--dir', target, ...extra]);
+
   it('add without a terminal and without --yes shows the thumbprints and writes nothing (exit 2)', async () => {
     const target = join(dir, 'refused');
-    const result = await fed.run(['trust-anchors', 'add', fed.id('ta'), '--dir', target]);
+    const result = await add(target);
     assert.equal(result.status, 2);
     const [key] = fed.testbed.trustAnchor('ta').jwks.keys;
     const thumbprint = await calculateJwkThumbprint(key as JWK, 'sha256');
@@ -116,7 +120,7 @@ describe('fedres trust-anchors', () => {
 
   it('add --yes writes the file the service loads, named after host and path', async () => {
     const target = join(dir, 'added');
-    const result = await fed.run(['trust-anchors', 'add', fed.id('ta'), '--dir', target, '--yes']);
+    const result = await add(target, '--yes');
     assert.equal(result.status, 0, result.stderr);
     const url = new URL(fed.id('ta'));
     const name = `${url.hostname.replaceAll('.', '-')}-${url.port}-ta.json`;
@@ -124,19 +128,10 @@ describe('fedres trust-anchors', () => {
     assert.deepEqual(loadTrustAnchors(target, { allowHttp: true }), [
       fed.testbed.trustAnchor('ta'),
     ]);
-    const again = await fed.run(['trust-anchors', 'add', fed.id('ta'), '--dir', target, '--yes']);
+    const again = await add(target, '--yes');
     assert.equal(again.status, 2);
     assert.match(again.stderr, /exists; pass --force to overwrite it/);
-    const named = await fed.run([
-      'trust-anchors',
-      'add',
-      fed.id('ta'),
-      '--dir',
-      target,
-      '--yes',
-      '--name',
-      'edu',
-    ]);
+    const named = await add(target, '--yes', '--name', 'edu');
     assert.equal(named.status, 2, 'one anchor, one file: the service refuses it twice');
     assert.match(named.stderr, /is already configured by another file in /);
     assert.equal(loadTrustAnchors(target, { allowHttp: true }).length, 1);
@@ -146,14 +141,7 @@ describe('fedres trust-anchors', () => {
     fed.testbed.setFaults({ entity: 'ta' }, { wrongKey: true });
     try {
       const target = join(dir, 'forged');
-      const result = await fed.run([
-        'trust-anchors',
-        'add',
-        fed.id('ta'),
-        '--dir',
-        target,
-        '--yes',
-      ]);
+      const result = await add(target, '--yes');
       assert.equal(result.status, 1);
       assert.match(result.stderr, /signature_invalid/);
       assert.deepEqual(loadTrustAnchors(target, { allowHttp: true }), []);
