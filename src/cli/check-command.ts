@@ -10,7 +10,7 @@ import { RESOLUTION_OPTIONS, type Command } from './command.js';
 import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
 import { EXIT, type ExitStatus } from './exit-status.js';
 import { parseDuration, positionals, stringOption, switchOption } from './options.js';
-import { failurePlace, relative, when, type FailureView } from './render.js';
+import { failurePlace, when, type FailureView } from './render.js';
 
 /** One line of the check. */
 export interface CheckResult {
@@ -115,7 +115,11 @@ function superiorCheck(report: ExplainReport, hint: string): CheckResult {
 }
 
 /** The chain to the anchor of `report`, and what a resolved chain carries. */
-function chainChecks(report: ExplainReport, now: number, horizonSeconds: number): CheckResult[] {
+function chainChecks(
+  report: ExplainReport,
+  now: number,
+  horizon: { readonly seconds: number; readonly text: string },
+): CheckResult[] {
   const anchor = report.trust_anchors.requested[0] ?? '';
   if ('error' in report) return [fail('trust-chain', `to ${anchor}`, report.error)];
   const { chosen } = report;
@@ -132,13 +136,12 @@ function chainChecks(report: ExplainReport, now: number, horizonSeconds: number)
   for (const mark of marks?.rejected ?? []) {
     results.push(fail('trust-mark', mark.trust_mark_type ?? 'a mark', mark.failure));
   }
-  const horizon = now + horizonSeconds;
-  const expiring = chosen.expiries.filter((expiry) => expiry.exp <= horizon);
+  const expiring = chosen.expiries.filter((expiry) => expiry.exp <= now + horizon.seconds);
   for (const expiry of expiring) {
     results.push({
       level: 'warn',
       check: 'expiry',
-      message: `the ${expiry.kind === 'statement' ? 'statement' : 'trust mark'} ${expiry.url} (about ${expiry.entity_id}) expires at ${when(expiry.exp, now)}, within ${relative(horizonSeconds).replace('in ', '')}`,
+      message: `the ${expiry.kind === 'statement' ? 'statement' : 'trust mark'} ${expiry.url} (about ${expiry.entity_id}) expires at ${when(expiry.exp, now)}, within ${horizon.text}`,
     });
   }
   if (expiring.length === 0) {
@@ -146,7 +149,7 @@ function chainChecks(report: ExplainReport, now: number, horizonSeconds: number)
     results.push(
       pass(
         'expiry',
-        `nothing expires within ${relative(horizonSeconds).replace('in ', '')}${first === undefined ? '' : `; the first is ${first.url} at ${when(first.exp, now)}`}`,
+        `nothing expires within ${horizon.text}${first === undefined ? '' : `; the first is ${first.url} at ${when(first.exp, now)}`}`,
       ),
     );
   }
@@ -194,17 +197,18 @@ export const checkCommand: Command = {
     'Exit status 0 when nothing failed, 1 when a check failed, 3 when only transient failures did.',
   ],
   async run(parsed, io) {
-    const [text = ''] = positionals(parsed, ['entity']);
-    const horizonSeconds = parseDuration('horizon', stringOption(parsed.values, 'horizon') ?? '7d');
+    const [entity = ''] = positionals(parsed, ['entity']);
+    const text = stringOption(parsed.values, 'horizon') ?? '7d';
+    const horizon = { seconds: parseDuration('horizon', text), text };
     return withEngine(parsed.env, async (engine, config) => {
-      const subject = entityArgument(text, config);
+      const subject = entityArgument(entity, config);
       const anchors = trustAnchorsOf(parsed.values, engine, config);
       const results: CheckResult[] = [];
       for (const [index, anchor] of anchors.entries()) {
         const report = await engine.explain(queryOf(subject, [anchor], parsed.values));
         // The entity's own checks do not depend on the anchor: once is enough.
         if (index === 0) results.push(...entityChecks(report));
-        results.push(...chainChecks(report, Date.now() / 1000, horizonSeconds));
+        results.push(...chainChecks(report, Date.now() / 1000, horizon));
       }
       const { lines, status } = checkOutcome(results, switchOption(parsed.values, 'strict'));
       for (const line of lines) io.out(line);

@@ -79,7 +79,7 @@ describe('fedres check', () => {
     ]) {
       assert.ok(out.split('\n').includes(expected), `${expected}\n--- in ---\n${out}`);
     }
-    assert.match(out, /^pass expiry: nothing expires within 2 h; the first is /m);
+    assert.match(out, /^pass expiry: nothing expires within 2h; the first is /m);
     assert.doesNotMatch(out, /^(fail|warn) /m);
     assert.equal(result.stderr, '');
   });
@@ -196,7 +196,7 @@ describe('fedres check', () => {
     assert.equal(warnings.length, 1, result.stdout);
     assert.match(
       warnings[0] ?? '',
-      /^warn expiry: the statement .*\/inter\/fetch\?sub=.* \(about .*\/op\) expires at .* \(in (29|30) min\), within 2 h$/,
+      /^warn expiry: the statement .*\/inter\/fetch\?sub=.* \(about .*\/op\) expires at .* \(in (29|30) min\), within 2h$/,
     );
     const strict = await checkWith('op', target, { lifetimeSeconds: 1800 }, ['--strict']);
     assert.equal(strict.status, 1);
