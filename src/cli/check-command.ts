@@ -76,7 +76,14 @@ function entityChecks(report: ExplainReport): CheckResult[] {
   const hints = [...new Set(report.branches.map((branch) => branch.path[1]))].filter(
     (hint): hint is string => hint !== undefined,
   );
-  results.push(pass('authority-hints', `${subject} lists ${hints.join(', ')}`));
+  results.push(
+    pass(
+      'authority-hints',
+      hints.length === 0
+        ? `${subject} lists none: it is a requested Trust Anchor`
+        : `${subject} lists ${hints.join(', ')}`,
+    ),
+  );
   for (const hint of hints) results.push(superiorCheck(report, hint));
   return results;
 }

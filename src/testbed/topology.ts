@@ -29,7 +29,8 @@ import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/typ
 
 /**
  * Deliberate defects of one served statement. Faults that change what is signed (`expired`,
- * `notYetValid`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`) produce a new
+ * `notYetValid`, `lifetimeSeconds`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`)
+ * produce a new
  * signed statement; the others change only how the HTTP response is written.
  */
 export interface StatementFaults {
