@@ -30,8 +30,7 @@ import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/typ
 /**
  * Deliberate defects of one served statement. Faults that change what is signed (`expired`,
  * `notYetValid`, `lifetimeSeconds`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`)
- * produce a new
- * signed statement; the others change only how the HTTP response is written.
+ * produce a new signed statement; the others change only how the HTTP response is written.
  */
 export interface StatementFaults {
   /** `iat` and `exp` both one hour (plus the lifetime) in the past (§3.2 step 8). */
