@@ -70,6 +70,55 @@ export async function runCli(
   }
 }
 
+/** Quotes `word` for a POSIX shell. */
+function shellWord(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Runs fedres on a terminal of its own: a pseudo-terminal from util-linux `script` (in every
+ * Debian and most Linux systems). `answer` is typed once `prompt` appears. Output is the
+ * terminal's: stdout and stderr together, with its control sequences.
+ */
+export async function runOnTerminal(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  options: { readonly prompt?: string; readonly answer?: string; readonly timeoutMs?: number } = {},
+): Promise<{ readonly status: number | null; readonly output: string }> {
+  const command = [process.execPath, CLI, ...args].map(shellWord).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    cwd: repoRoot(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let answered = false;
+  const read = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!answered && options.prompt !== undefined && output.includes(options.prompt)) {
+      answered = true;
+      child.stdin.end(`${options.answer ?? ''}\n`);
+    }
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const status = await new Promise<number | null>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`fedres ${args.join(' ')} on a terminal ran too long: ${output}`)),
+        options.timeoutMs ?? 30_000,
+      );
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code));
+    });
+    return { status, output };
+  } finally {
+    clearTimeout(timer);
+    stop(child);
+  }
+}
+
 /** A loopback federation, its anchors pinned in a temporary folder, and `fedres` pointed at it. */
 export interface CliFederation {
   readonly testbed: Testbed;

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { CLI, runCli, startCliFederation, type CliFederation } from '../../support/cli.js';
+import {
+  CLI,
+  runCli,
+  runOnTerminal,
+  startCliFederation,
+  type CliFederation,
+} from '../../support/cli.js';
 import { repoRoot } from '../../support/paths.js';
 import { threeLevel } from '../../support/topologies.js';
 
@@ -40,6 +46,15 @@ describe('fedres crawl', () => {
     } finally {
       fed.testbed.setFaults({ issuer: 'ta', subject: 'rp' }, undefined);
     }
+  });
+
+  it('on a terminal, the progress is one line rewritten in place', async () => {
+    const result = await runOnTerminal(['crawl', fed.id('ta')], fed.env);
+    assert.equal(result.status, 0, result.output);
+    // readline's cursorTo(0) and clearLine(0) before each update, no new line between them.
+    assert.match(result.output, /\x1b\[1G\x1b\[2Kcrawling .*\/ta: \d+ members resolved/);
+    assert.match(result.output, /crawling .*\/ta: 3 members resolved \(0 failed\), 0 to go\r?\n/);
+    assert.match(result.output, /crawl of .*\/ta: 3 members, 3 resolve, 0 fail/);
   });
 
   it('--json writes the full report; exit 0 when every member resolves', async () => {

@@ -11,7 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { JwksSigner } from '../../../src/infrastructure/keys/signing-keys.js';
 import { loadTrustAnchors } from '../../../src/infrastructure/trust-anchors/trust-anchor-store.js';
-import { runCli, startCliFederation, type CliFederation } from '../../support/cli.js';
+import {
+  runCli,
+  runOnTerminal,
+  startCliFederation,
+  type CliFederation,
+} from '../../support/cli.js';
 import { threeLevel } from '../../support/topologies.js';
 
 function readJson(file: string): { keys: JWK[] } {
@@ -135,6 +140,33 @@ describe('fedres trust-anchors', () => {
     assert.equal(named.status, 2, 'one anchor, one file: the service refuses it twice');
     assert.match(named.stderr, /is already configured by another file in /);
     assert.equal(loadTrustAnchors(target, { allowHttp: true }).length, 1);
+  });
+
+  it('add on a terminal asks, and writes only after y', async () => {
+    const prompt = '? [y/N] ';
+    const declined = join(dir, 'declined');
+    const no = await runOnTerminal(
+      ['trust-anchors', 'add', fed.id('ta'), '--dir', declined],
+      fed.env,
+      {
+        prompt,
+        answer: 'n',
+      },
+    );
+    assert.equal(no.status, 1, no.output);
+    assert.match(no.output, /Pin these keys in .*declined\/.*\.json\? \[y\/N\] /);
+    assert.match(no.output, /nothing written/);
+    assert.deepEqual(loadTrustAnchors(declined, { allowHttp: true }), []);
+    const confirmed = join(dir, 'confirmed');
+    const yes = await runOnTerminal(
+      ['trust-anchors', 'add', fed.id('ta'), '--dir', confirmed],
+      fed.env,
+      { prompt, answer: 'y' },
+    );
+    assert.equal(yes.status, 0, yes.output);
+    assert.deepEqual(loadTrustAnchors(confirmed, { allowHttp: true }), [
+      fed.testbed.trustAnchor('ta'),
+    ]);
   });
 
   it('add refuses a configuration whose self-signature does not verify (exit 1)', async () => {
