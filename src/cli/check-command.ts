@@ -9,7 +9,7 @@ import { entityConfigurationUrl } from '../federation/entity-id.js';
 import { RESOLUTION_OPTIONS, type Command } from './command.js';
 import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
 import { EXIT, type ExitStatus } from './exit-status.js';
-import { parseDuration, positionals, stringOption, switchOption } from './options.js';
+import { parseDuration, positionals, stringOption, switchOption, UsageError } from './options.js';
 import { failurePlace, when, type FailureView } from './render.js';
 
 /** One line of the check. */
@@ -163,6 +163,11 @@ function chainChecks(
   return results;
 }
 
+/** Whether the entity's hints lead nowhere near the anchor of `report` (another federation). */
+function unreached(report: ExplainReport): boolean {
+  return 'error' in report && report.error.reason === 'no_path_to_trust_anchor';
+}
+
 /** The lines of `results` (each failure with its hint) and the exit status they make. */
 export function checkOutcome(
   results: readonly CheckResult[],
@@ -210,12 +215,28 @@ export const checkCommand: Command = {
     return withEngine(parsed.env, async (engine, config) => {
       const subject = entityArgument(entity, config);
       const anchors = trustAnchorsOf(parsed.values, engine, config);
-      const results: CheckResult[] = [];
-      for (const [index, anchor] of anchors.entries()) {
-        const report = await engine.explain(queryOf(subject, [anchor], parsed.values));
-        // The entity's own checks do not depend on the anchor: once is enough.
-        if (index === 0) results.push(...entityChecks(report));
-        results.push(...chainChecks(report, Date.now() / 1000, horizon));
+      const reports: ExplainReport[] = [];
+      for (const anchor of anchors) {
+        reports.push(await engine.explain(queryOf(subject, [anchor], parsed.values)));
+      }
+      // Without --trust-anchor, only the configured anchors the entity's hints reach count,
+      // unless none does.
+      const given = parsed.values['trust-anchor'] !== undefined;
+      const reached = reports.filter((report) => !unreached(report));
+      const required = given || reached.length === 0 ? reports : reached;
+      // The entity's own checks do not depend on the anchor: once is enough.
+      const [first] = required;
+      if (first === undefined) throw new UsageError('no Trust Anchor to check the chain to');
+      const results = entityChecks(first);
+      for (const report of reports) {
+        if (required.includes(report)) {
+          results.push(...chainChecks(report, Date.now() / 1000, horizon));
+        } else {
+          const anchor = report.trust_anchors.requested[0] ?? '';
+          results.push(
+            pass('trust-chain', `to ${anchor}: not reached by the authority hints, not required`),
+          );
+        }
       }
       const { lines, status } = checkOutcome(results, switchOption(parsed.values, 'strict'));
       for (const line of lines) io.out(line);

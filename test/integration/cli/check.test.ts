@@ -3,6 +3,9 @@
  * testbed is reported on its own line with its reason, its hint and the right exit status.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StatementFaults, FaultTarget, Topology } from '../../../src/testbed/index.js';
 import { startCliFederation, type CliFederation, type CliResult } from '../../support/cli.js';
@@ -19,6 +22,8 @@ function topology(): Topology {
         entity.name === 'ta' ? { ...entity, trustMarkIssuers: { [CERT]: ['certifier'] } } : entity,
       ),
       { name: 'certifier', authorityHints: ['ta'] },
+      // An anchor of another federation, which op's hints do not reach.
+      { name: 'other-ta' },
       {
         name: 'marked',
         authorityHints: ['ta'],
@@ -200,6 +205,41 @@ describe('fedres check', () => {
     );
     const strict = await checkWith('op', target, { lifetimeSeconds: 1800 }, ['--strict']);
     assert.equal(strict.status, 1);
+  });
+
+  it('without --trust-anchor, only the configured anchors the hints reach are required', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedres-two-anchors-'));
+    try {
+      for (const name of ['ta', 'other-ta']) {
+        writeFileSync(join(dir, `${name}.json`), fed.testbed.trustAnchorFile(name));
+      }
+      const env = { TRUST_ANCHORS_DIR: dir };
+      const reached = await fed.run(['check', fed.id('op'), '--horizon', '2h'], env);
+      assert.equal(reached.status, 0, reached.stdout);
+      assert.equal(lines(reached, 'pass', 'trust-chain').length, 2, reached.stdout);
+      assert.match(
+        reached.stdout,
+        /^pass trust-chain: to .*\/other-ta: not reached by the authority hints, not required$/m,
+      );
+      const given = await fed.run(
+        [
+          'check',
+          fed.id('op'),
+          '--trust-anchor',
+          fed.id('ta'),
+          '--trust-anchor',
+          fed.id('other-ta'),
+        ],
+        env,
+      );
+      assert.equal(given.status, 1, given.stdout);
+      assert.match(
+        lines(given, 'fail', 'trust-chain')[0] ?? '',
+        /^fail trust-chain: to .*\/other-ta: .*\(no_path_to_trust_anchor/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad horizon and a missing entity with exit 2', async () => {

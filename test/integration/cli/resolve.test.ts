@@ -191,6 +191,16 @@ describe('fedres resolve and explain', () => {
     assert.match(shallow.stderr, /max_depth_exceeded/);
   });
 
+  it('the address guard of the service applies: loopback is refused without --allow-private-network', async () => {
+    const refused = await fed.run(['resolve', fed.id('op')], { ALLOW_PRIVATE_NETWORK: 'false' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /address_not_allowed/);
+    const allowed = await fed.run(['resolve', fed.id('op'), '--allow-private-network'], {
+      ALLOW_PRIVATE_NETWORK: 'false',
+    });
+    assert.equal(allowed.status, 0, allowed.stderr);
+  });
+
   it('--help lists every command and the exit statuses; a command has its own help', async () => {
     const help = await fed.run(['--help']);
     assert.equal(help.status, 0);
