@@ -113,6 +113,25 @@ describe('fedres check', () => {
     assert.equal(lines(result, 'pass', 'well-known').length, 1);
   });
 
+  it('a superior that publishes other keys for the entity: the link fails at statement 0', async () => {
+    const otherKeys = fed.testbed.trustAnchor('rp').jwks;
+    const result = await checkWith(
+      'op',
+      { issuer: 'inter', subject: 'op' },
+      { claims: { jwks: otherKeys } },
+    );
+    assert.equal(result.status, 1, result.stdout);
+    assert.equal(
+      lines(result, 'pass', 'entity-configuration').length,
+      1,
+      'its own signature is fine',
+    );
+    assert.match(
+      lines(result, 'fail', 'authority-hint')[0] ?? '',
+      /^fail authority-hint: .*\/inter about .*\/op: .*\(kid_unknown, §3\.2, statement 0\)$/,
+    );
+  });
+
   it('wrong typ: the header named, exit 1', async () => {
     const result = await checkWith('op', { entity: 'op' }, { typ: 'JWT' });
     assert.equal(result.status, 1);
