@@ -250,7 +250,8 @@ export class ResolutionService {
   async selfSignedConfiguration(entityId: string): Promise<ResolvedTrustChain> {
     const { statements, resolver, clock } = this.#deps;
     if (statements === undefined) throw new Error('no statement source to fetch from');
-    const fetched = await statements.fetchEntityConfiguration(entityId, {});
+    // What the entity serves now, never a cached copy: it is about to be pinned.
+    const fetched = await statements.fetchEntityConfiguration(entityId, { refresh: true });
     const chain = await resolver.selfSigned(fetched.jwt, clock.now());
     if (chain.subject !== entityId) {
       throw new NotFoundError(`${fetched.url} serves the configuration of ${chain.subject}`, {

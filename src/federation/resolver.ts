@@ -140,9 +140,21 @@ export class TrustChainResolver {
    * that the keys are pinned, so it proves the statement is self-consistent, never that the keys
    * are the right ones (§11.3: those are compared out of band).
    */
-  selfSigned(jwt: string, now: number): Promise<ResolvedTrustChain> {
+  async selfSigned(jwt: string, now: number): Promise<ResolvedTrustChain> {
     const { claims } = decodeEntityStatement(jwt, this.#options.validation);
-    return this.revalidate([jwt], [{ entity_id: claims.iss, jwks: claims.jwks }], now);
+    try {
+      return await this.revalidate([jwt], [{ entity_id: claims.iss, jwks: claims.jwks }], now);
+    } catch (error) {
+      // Nothing is pinned yet: the signature's own failure says what is wrong, not the pin's.
+      if (
+        error instanceof FederationError &&
+        error.reason === 'anchor_keys_mismatch' &&
+        error.cause instanceof FederationError
+      ) {
+        throw error.cause;
+      }
+      throw error;
+    }
   }
 
   /** Discovers, validates and chooses a trust chain for `query.subject`. */
