@@ -76,6 +76,8 @@ export interface ContainerOverrides {
   readonly cacheTiers?: Partial<CacheTiers>;
   /** The resolver's signing keys instead of RESOLVER_KEYS_FILE or an ephemeral key. */
   readonly signer?: Signer;
+  /** Log lines to stderr instead of stdout (a command line whose stdout is its answer). */
+  readonly logToStderr?: boolean;
 }
 
 /** The shared tier of a service, when REDIS_URL or REDIS_SENTINELS configure one. */
@@ -110,7 +112,8 @@ export async function buildContainer(
   overrides: ContainerOverrides = {},
 ): Promise<DependencyContainer> {
   const container = rootContainer.createChildContainer();
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger =
+    overrides.logger ?? createLogger(config.logLevel, overrides.logToStderr === true ? 2 : 1);
   const anchors = new TrustAnchorStore(config.trustAnchorsDir, {
     allowHttp: config.allowInsecureHttp,
   });
@@ -483,4 +486,26 @@ export async function buildContainer(
     ),
   );
   return container;
+}
+
+/** One engine without a server (the command line): built like the service's, and closed. */
+export interface StandaloneEngine {
+  readonly engine: ResolverEngine;
+  /** Closes upstream connections and the shared tier; the crawl never runs on a schedule here. */
+  close(): Promise<void>;
+}
+
+/** Builds the engine that `config` describes, exactly as the service does, without a server. */
+export async function buildEngine(
+  config: Config,
+  overrides: ContainerOverrides = {},
+): Promise<StandaloneEngine> {
+  const container = await buildContainer(config, overrides);
+  return {
+    engine: container.resolve(TOKENS.ResolverEngine),
+    async close() {
+      container.resolve(TOKENS.HttpFetcher).close();
+      await container.resolve(TOKENS.SharedTier).store?.close();
+    },
+  };
 }

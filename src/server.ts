@@ -7,12 +7,14 @@ import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DependencyContainer } from 'tsyringe';
 import { buildContainer, type ContainerOverrides } from './composition-root.js';
-import type { Config } from './config/config.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { readExplorerAssets } from './infrastructure/explorer-assets.js';
 import { toErrorResponse } from './http/error-mapping.js';
 import { MAX_URL_LENGTH, SECURITY_HEADERS } from './http/middleware.js';
 import { InvalidRequestError, type FailureReason } from './federation/errors.js';
+import { SigningKeyError } from './infrastructure/keys/signing-keys.js';
+import { TrustAnchorFileError } from './infrastructure/trust-anchors/trust-anchor-store.js';
 import { TOKENS } from './tokens.js';
 
 /** A running resolver service. */
@@ -243,4 +245,25 @@ export function handleSignals(service: RunningService): void {
       void service.close().then(() => process.exit(0));
     });
   }
+}
+
+/**
+ * The setting behind a boot failure (a bad variable, trust anchor file or keys file), as one
+ * sentence naming the variable; undefined for any other error.
+ */
+export function bootFailure(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof TrustAnchorFileError) return `TRUST_ANCHORS_DIR: ${error.message}`;
+  if (error instanceof SigningKeyError) return `RESOLVER_KEYS_FILE: ${error.message}`;
+  return undefined;
+}
+
+/**
+ * The service as `npm start` runs it: configured from `env`, started, and stopped or reloaded by
+ * the process's signals. Throws what {@link bootFailure} explains when it cannot start.
+ */
+export async function runService(env: Readonly<Record<string, string | undefined>>) {
+  const service = await startServer(loadConfig(env));
+  handleSignals(service);
+  return service;
 }

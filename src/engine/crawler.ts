@@ -158,6 +158,13 @@ function readSharedCrawl(raw: string, allowHttp: boolean) {
   };
 }
 
+/** How far a pass has come: members resolved (of which failed) and tasks still to run. */
+export interface CrawlProgress {
+  readonly resolved: number;
+  readonly failed: number;
+  readonly pending: number;
+}
+
 /** Crawls every configured anchor and keeps the resulting views. */
 export class Crawler {
   readonly #deps: CrawlerDependencies;
@@ -207,17 +214,25 @@ export class Crawler {
     for (const timer of this.#timers) clearInterval(timer);
   }
 
-  /** One pass over `trustAnchor` (shared by concurrent callers); resolves with its view. */
-  crawl(trustAnchor: string): Promise<AnchorView> {
+  /**
+   * One pass over `trustAnchor` (shared by concurrent callers); resolves with its view.
+   * `onProgress` hears of every step of a pass this call starts (not of one already running).
+   */
+  crawl(trustAnchor: string, onProgress?: (progress: CrawlProgress) => void): Promise<AnchorView> {
     const running = this.#running.get(trustAnchor);
     if (running !== undefined) return running;
-    const pass = this.#leasedPass(trustAnchor).finally(() => this.#running.delete(trustAnchor));
+    const pass = this.#leasedPass(trustAnchor, onProgress).finally(() =>
+      this.#running.delete(trustAnchor),
+    );
     this.#running.set(trustAnchor, pass);
     return pass;
   }
 
   /** With a shared tier: crawl under a lease, or adopt what the replica holding it found. */
-  async #leasedPass(trustAnchor: string): Promise<AnchorView> {
+  async #leasedPass(
+    trustAnchor: string,
+    onProgress: ((progress: CrawlProgress) => void) | undefined,
+  ): Promise<AnchorView> {
     const { shared, settings } = this.#deps;
     const key = `c:${trustAnchor}`;
     // Short and renewed while the pass runs: a replica that dies mid-pass frees it in seconds.
@@ -235,11 +250,12 @@ export class Crawler {
       const adopted = await this.#adopt(trustAnchor, key);
       if (adopted !== undefined) return this.#publish(adopted);
     }
-    if (shared === undefined || !leased) return this.#publish(await this.#pass(trustAnchor));
+    if (shared === undefined || !leased)
+      return this.#publish(await this.#pass(trustAnchor, onProgress));
     const renewal = setInterval(() => void shared.renew(key, leaseMs), leaseMs / 3);
     renewal.unref();
     try {
-      const view = await this.#pass(trustAnchor);
+      const view = await this.#pass(trustAnchor, onProgress);
       const summary: SharedCrawl = {
         updatedAt: view.updatedAt,
         durationSeconds: view.durationSeconds,
@@ -338,7 +354,10 @@ export class Crawler {
   }
 
   /** One crawl of `trustAnchor` by this replica. */
-  async #pass(trustAnchor: string): Promise<AnchorView> {
+  async #pass(
+    trustAnchor: string,
+    onProgress: ((progress: CrawlProgress) => void) | undefined,
+  ): Promise<AnchorView> {
     const { clock, listing, settings } = this.#deps;
     const started = clock.now();
     const deadline = started + settings.passTimeoutSeconds;
@@ -346,6 +365,7 @@ export class Crawler {
     // Every listing of the pass listens to this one signal.
     setMaxListeners(settings.concurrency * 4 + 10, signal);
     const members = new Map<string, MemberView>();
+    let failed = 0;
     const bounds: CrawlBound[] = [];
     const boundOnce = (bound: CrawlBound) => {
       if (!bounds.some((b) => b.reason === bound.reason && b.entity === bound.entity))
@@ -382,6 +402,7 @@ export class Crawler {
       if (task.kind === 'resolve') {
         const { member, listEndpoint } = await this.#resolveMember(trustAnchor, task.entity);
         members.set(task.entity, member);
+        if (!member.ok) failed++;
         if (listEndpoint === undefined) return;
         if (task.depth >= settings.maxDepth) {
           boundOnce({
@@ -461,6 +482,11 @@ export class Crawler {
             .catch(() => undefined)
             .finally(() => {
               active--;
+              onProgress?.({
+                resolved: members.size,
+                failed,
+                pending: queue.length + active,
+              });
               pump();
             });
         }

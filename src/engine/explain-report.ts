@@ -8,6 +8,7 @@ import type { LocatedToleranceUse } from '../federation/tolerances.js';
 import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-response.js';
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolutionQuery } from '../federation/types.js';
+import { expiriesOf } from './federation-view.js';
 import type { ExplainedResolution } from './resolution-service.js';
 import { withHint } from './reason-hints.js';
 import type { TrustMarkReport } from './trust-mark-service.js';
@@ -91,6 +92,15 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
             exp: resolutionExpiry(outcome.chain, explained.trustMarks?.verified ?? []),
             chain_exp: outcome.chain.exp,
             why: trace.chosen?.reason,
+            // What the chain depends on, each with its own exp: the statements and the marks.
+            expiries: expiriesOf(outcome.chain, explained.trustMarks?.verified ?? []).map(
+              (expiry) => ({
+                entity_id: expiry.entityId,
+                kind: expiry.kind,
+                url: expiry.url,
+                exp: expiry.exp,
+              }),
+            ),
           },
           tolerated: toleratedView(outcome.chain.tolerated),
           metadata: selectEntityTypes(outcome.chain.metadata, query.entityTypes ?? []),

@@ -79,19 +79,11 @@ const UI_CLAIMS = [
 /** Parameters whose text `query` searches, in every language variant. */
 const SEARCHED = ['display_name', 'organization_name', 'description', 'keywords'];
 
-/** A member's view of a resolved chain and its verified marks. */
-export function memberOf(
+/** When each statement of `chain` and each of `trustMarks` that expires stops being valid. */
+export function expiriesOf(
   chain: ResolvedTrustChain,
   trustMarks: readonly VerifiedTrustMark[],
-): MemberView {
-  const text: string[] = [chain.subject];
-  for (const parameters of Object.values(chain.metadata)) {
-    for (const [name, value] of Object.entries(parameters)) {
-      if (!SEARCHED.includes(name.split('#')[0] ?? '')) continue;
-      if (typeof value === 'string') text.push(value);
-      else if (Array.isArray(value)) text.push(...value.filter((v) => typeof v === 'string'));
-    }
-  }
+): Expiry[] {
   const expiries: Expiry[] = chain.statements.map((statement) => ({
     entityId: statement.claims.sub,
     kind: 'statement',
@@ -112,6 +104,23 @@ export function memberOf(
       });
     }
   }
+  return expiries;
+}
+
+/** A member's view of a resolved chain and its verified marks. */
+export function memberOf(
+  chain: ResolvedTrustChain,
+  trustMarks: readonly VerifiedTrustMark[],
+): MemberView {
+  const text: string[] = [chain.subject];
+  for (const parameters of Object.values(chain.metadata)) {
+    for (const [name, value] of Object.entries(parameters)) {
+      if (!SEARCHED.includes(name.split('#')[0] ?? '')) continue;
+      if (typeof value === 'string') text.push(value);
+      else if (Array.isArray(value)) text.push(...value.filter((v) => typeof v === 'string'));
+    }
+  }
+  const expiries = expiriesOf(chain, trustMarks);
   return {
     entityId: chain.subject,
     ok: true,
@@ -343,3 +352,26 @@ export function healthReport(view: AnchorView, now: number, horizonSeconds: numb
 
 /** The health report's type. */
 export type HealthReport = ReturnType<typeof healthReport>;
+
+/**
+ * The whole of one crawl (`fedres crawl --json`): the health report and every member, with its
+ * Entity Types or the failure that keeps it out.
+ */
+export function crawlReport(view: AnchorView, now: number, horizonSeconds: number) {
+  return {
+    ...healthReport(view, now, horizonSeconds),
+    entities: view.members.map((member) =>
+      member.ok
+        ? { entity_id: member.entityId, entity_types: member.entityTypes }
+        : {
+            entity_id: member.entityId,
+            error: member.failure.code,
+            reason: member.failure.reason,
+            error_description: member.failure.message,
+          },
+    ),
+  };
+}
+
+/** The crawl report's type. */
+export type CrawlReport = ReturnType<typeof crawlReport>;

@@ -13,16 +13,24 @@ export {
   type ClientAuthenticatorDependencies,
 } from './client-authentication.js';
 export { Coalescer } from './coalescer.js';
-export { Crawler, type CrawlSettings, type CrawlerDependencies } from './crawler.js';
+export {
+  Crawler,
+  type CrawlProgress,
+  type CrawlSettings,
+  type CrawlerDependencies,
+} from './crawler.js';
 export {
   anchorView,
   collectionPage,
+  crawlReport,
+  expiriesOf,
   healthReport,
   memberOf,
   type AnchorView,
   type CollectionPage,
   type CollectionQuery,
   type CrawlBound,
+  type CrawlReport,
   type HealthReport,
   type MemberView,
 } from './federation-view.js';

@@ -96,8 +96,11 @@ export interface ResolutionServiceDependencies {
   readonly options: ResolutionServiceOptions;
   /** Budgets per client and fair shares of the cold-resolution slots. */
   readonly admission: Admission;
-  /** The statement cache, told to forget the statements a resolution rejected. */
-  readonly statements?: Pick<CachingStatementSource, 'discard'>;
+  /**
+   * The statement cache, told to forget the statements a resolution rejected; also where a
+   * self-signed configuration is fetched from.
+   */
+  readonly statements?: Pick<CachingStatementSource, 'discard' | 'fetchEntityConfiguration'>;
   /** Evaluates trust marks of resolved subjects; without it no marks are reported. */
   readonly trustMarks?: TrustMarkService;
   readonly metrics?: EngineMetrics;
@@ -239,6 +242,27 @@ export class ResolutionService {
       trustAnchorsUsed,
       trustMarks: await this.#deps.trustMarks.evaluate(outcome.chain, this.#resolveIssuer),
     };
+  }
+
+  /**
+   * The Entity Configuration of `entityId`, checked as a Trust Anchor's would be (§3.2: typ, alg,
+   * kid, claims, time window) but with its own `jwks` in place of pinned keys: what an operator
+   * looks at before pinning an anchor (§11.3). Proves only that the statement is self-consistent.
+   */
+  async selfSignedConfiguration(entityId: string): Promise<ResolvedTrustChain> {
+    const { statements, resolver, clock } = this.#deps;
+    if (statements === undefined) throw new Error('no statement source to fetch from');
+    // What the entity serves now, never a cached copy: it is about to be pinned.
+    const fetched = await statements.fetchEntityConfiguration(entityId, { refresh: true });
+    const chain = await resolver.selfSigned(fetched.jwt, clock.now());
+    if (chain.subject !== entityId) {
+      throw new NotFoundError(`${fetched.url} serves the configuration of ${chain.subject}`, {
+        reason: 'subject_mismatch',
+        section: '§9',
+        url: fetched.url,
+      });
+    }
+    return chain;
   }
 
   /** The cache entry of a query: a valid cached one, or a new (shared) resolution. */

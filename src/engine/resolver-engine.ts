@@ -13,12 +13,14 @@ import {
 } from '../federation/errors.js';
 import { resolutionExpiry } from '../federation/resolve-response.js';
 import type { EntityTypeMetadata } from '../federation/metadata-policy/types.js';
-import type { ResolutionQuery } from '../federation/types.js';
+import type { JwkSet, ResolutionQuery, TrustAnchor } from '../federation/types.js';
 import { INTERNAL_CALLER, type Caller } from './admission.js';
 import type { ClientAuthenticator } from './client-authentication.js';
-import type { Crawler } from './crawler.js';
+import type { Crawler, CrawlProgress } from './crawler.js';
 import {
   collectionPage,
+  crawlReport,
+  type CrawlReport,
   healthReport,
   type AnchorView,
   type CollectionPage,
@@ -206,18 +208,60 @@ export class ResolverEngine {
       .sort();
   }
 
+  /**
+   * One crawl pass over the configured `trustAnchor` now (CRAWL must be on), reporting its
+   * progress; resolves with the report of what it found, expiries within `horizonSeconds` of
+   * `now` included.
+   */
+  async crawl(
+    trustAnchor: string,
+    options: {
+      readonly now: () => number;
+      readonly horizonSeconds: number;
+      readonly onProgress?: (progress: CrawlProgress) => void;
+    },
+  ): Promise<CrawlReport> {
+    const crawler = this.#deps.crawler;
+    this.#configuredAnchor(trustAnchor);
+    if (crawler === undefined) throw new Error('the crawl is not configured (CRAWL=on)');
+    const view = await crawler.crawl(trustAnchor, options.onProgress);
+    return crawlReport(view, options.now(), options.horizonSeconds);
+  }
+
+  /** The configured Trust Anchors with their pinned keys. */
+  trustAnchors(): readonly TrustAnchor[] {
+    return this.#deps.anchors.all();
+  }
+
+  /**
+   * The Entity Configuration of `entityId` checked against its own keys (signature, typ, alg,
+   * kid, claims, time window): what an operator compares out of band before pinning it (§11.3).
+   */
+  async selfSignedConfiguration(
+    entityId: string,
+  ): Promise<{ readonly entityId: string; readonly jwks: JwkSet; readonly exp: number }> {
+    const chain = await this.#deps.resolutions.selfSignedConfiguration(entityId);
+    const configuration = chain.statements[0];
+    if (configuration === undefined) throw new Error('a one-element chain without its statement');
+    return { entityId, jwks: configuration.claims.jwks, exp: configuration.claims.exp };
+  }
+
   /** Whether the federation-wide endpoints exist (a crawl is configured). */
   get crawls(): boolean {
     return this.#deps.crawler !== undefined;
   }
 
-  #view(trustAnchor: string): AnchorView {
+  #configuredAnchor(trustAnchor: string): void {
     if (this.#deps.anchors.get(trustAnchor) === undefined) {
       throw new InvalidTrustAnchorError(`${trustAnchor} is not a configured Trust Anchor`, {
         reason: 'trust_anchor_unknown',
         section: '§8.3.1',
       });
     }
+  }
+
+  #view(trustAnchor: string): AnchorView {
+    this.#configuredAnchor(trustAnchor);
     const view = this.#deps.crawler?.view(trustAnchor);
     if (view === undefined) {
       throw new TemporarilyUnavailableError(

@@ -20,6 +20,7 @@ import {
   type FetchTrace,
   type StatementValidationOptions,
 } from './path-discovery.js';
+import { decodeEntityStatement } from './entity-statement.js';
 import type { Clock, StatementSource } from './ports.js';
 import { locateToleranceUses, type LocatedToleranceUse } from './tolerances.js';
 import { resolveTrustChain, resolveTrustChainJwts, type TrustChainOptions } from './trust-chain.js';
@@ -131,6 +132,29 @@ export class TrustChainResolver {
     now: number,
   ): Promise<ResolvedTrustChain> {
     return resolveTrustChainJwts(jwts, trustAnchors, { ...this.#options.validation, now });
+  }
+
+  /**
+   * Validates an Entity Configuration as a one-element chain whose Trust Anchor keys are the
+   * statement's own `jwks`: every check of a pinned anchor's configuration (§3.2, §10.2) except
+   * that the keys are pinned, so it proves the statement is self-consistent, never that the keys
+   * are the right ones (§11.3: those are compared out of band).
+   */
+  async selfSigned(jwt: string, now: number): Promise<ResolvedTrustChain> {
+    const { claims } = decodeEntityStatement(jwt, this.#options.validation);
+    try {
+      return await this.revalidate([jwt], [{ entity_id: claims.iss, jwks: claims.jwks }], now);
+    } catch (error) {
+      // Nothing is pinned yet: the signature's own failure says what is wrong, not the pin's.
+      if (
+        error instanceof FederationError &&
+        error.reason === 'anchor_keys_mismatch' &&
+        error.cause instanceof FederationError
+      ) {
+        throw error.cause;
+      }
+      throw error;
+    }
   }
 
   /** Discovers, validates and chooses a trust chain for `query.subject`. */

@@ -5,9 +5,9 @@ type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silen
 
 export type { Logger };
 
-/** Creates the root logger writing JSON lines to stdout. */
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/** Creates the root logger writing JSON lines to stdout (file descriptor 1) or `fd`. */
+export function createLogger(level: LogLevel, fd: 1 | 2 = 1): Logger {
+  const options = {
     level,
     base: { service: 'federation-resolver' },
     // Never log key material or statement bodies, even by accident at debug level.
@@ -15,5 +15,6 @@ export function createLogger(level: LogLevel): Logger {
       paths: ['*.d', '*.p', '*.q', '*.dp', '*.dq', '*.qi', '*.k', 'jwt', '*.jwt'],
       censor: '[redacted]',
     },
-  });
+  };
+  return fd === 1 ? pino(options) : pino(options, pino.destination(fd));
 }

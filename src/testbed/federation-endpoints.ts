@@ -17,6 +17,8 @@ export interface Reply {
   readonly headers: Record<string, string>;
   readonly body: Buffer;
   readonly delayMs: number;
+  /** Close the connection without writing anything (the `noAnswer` fault). */
+  readonly noAnswer?: boolean;
 }
 
 /** What a request asks for. */
@@ -102,6 +104,7 @@ async function statementReply(
 ): Promise<Reply> {
   const delayMs = faults?.delayMs ?? 0;
   const status = faults?.status;
+  if (faults?.noAnswer === true) return { ...reply(200, undefined, ''), delayMs, noAnswer: true };
   if (faults?.redirectTo !== undefined) {
     const redirectStatus = status !== undefined && status >= 300 && status < 400 ? status : 302;
     return reply(redirectStatus, faults.contentType, '', delayMs, { location: faults.redirectTo });

@@ -200,7 +200,7 @@ export async function startTestbed(
       // A bug in the testbed, not a fault: say so in the body, the test will show it.
       answer = errorReply(500, 'server_error', `testbed failure: ${String(error)}`);
     }
-    if (!(await waitBeforeAnswering(answer.delayMs))) {
+    if (!(await waitBeforeAnswering(answer.delayMs)) || answer.noAnswer === true) {
       response.destroy();
       return;
     }

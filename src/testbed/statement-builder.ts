@@ -27,6 +27,7 @@ export function statementTimes(
   faults: StatementFaults | undefined,
 ): StatementTimes {
   const base = Math.floor(now);
+  lifetimeSeconds = faults?.lifetimeSeconds ?? lifetimeSeconds;
   if (faults?.expired === true) {
     const exp = base - TIME_FAULT_OFFSET_SECONDS;
     return { iat: exp - lifetimeSeconds, exp };

@@ -343,7 +343,9 @@ export class StatementStore {
     const entity = this.entity(name);
     // A mark that lives shorter than the configuration is refreshed on its own schedule.
     const lifetime = Math.min(
-      entity.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS,
+      this.#entityFaults.get(name)?.lifetimeSeconds ??
+        entity.lifetimeSeconds ??
+        DEFAULT_LIFETIME_SECONDS,
       ...(entity.trustMarks ?? []).map((mark) =>
         mark.lifetimeSeconds === null
           ? Infinity
@@ -356,7 +358,10 @@ export class StatementStore {
   /** The Subordinate Statement by `issuer` about `subject` as served. */
   subordinateStatement(issuer: string, subject: string): Promise<SignedStatement> {
     this.#assertPair(issuer, subject);
-    const lifetime = this.entity(issuer).lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
+    const lifetime =
+      this.#subordinateFaults.get(pairKey(issuer, subject))?.lifetimeSeconds ??
+      this.entity(issuer).lifetimeSeconds ??
+      DEFAULT_LIFETIME_SECONDS;
     return this.#cached(subordinateKey(issuer, subject), lifetime, () =>
       this.#signSubordinate(issuer, subject),
     );

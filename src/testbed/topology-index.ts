@@ -72,6 +72,10 @@ export function validateFaults(faults: StatementFaults | undefined, where: strin
   if (oversizedBytes !== undefined && (!Number.isInteger(oversizedBytes) || oversizedBytes < 0)) {
     fail(`${where}: faults.oversizedBytes must be a non-negative integer`);
   }
+  const lifetime = faults.lifetimeSeconds;
+  if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1)) {
+    fail(`${where}: faults.lifetimeSeconds must be a positive integer`);
+  }
   // Node refuses to write such header values; better to fail here than inside a response.
   for (const [member, value] of [
     ['redirectTo', redirectTo],

@@ -29,8 +29,8 @@ import type { Metadata, MetadataPolicy } from '../federation/metadata-policy/typ
 
 /**
  * Deliberate defects of one served statement. Faults that change what is signed (`expired`,
- * `notYetValid`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`) produce a new
- * signed statement; the others change only how the HTTP response is written.
+ * `notYetValid`, `lifetimeSeconds`, `wrongKey`, `unknownKid`, `typ`, `claims`, `oversizedBytes`)
+ * produce a new signed statement; the others change only how the HTTP response is written.
  */
 export interface StatementFaults {
   /** `iat` and `exp` both one hour (plus the lifetime) in the past (§3.2 step 8). */
@@ -51,6 +51,13 @@ export interface StatementFaults {
   readonly status?: number;
   /** Milliseconds to wait before answering (added to the testbed's latency). */
   readonly delayMs?: number;
+  /** Close the connection without any answer: a superior that does not answer. */
+  readonly noAnswer?: boolean;
+  /**
+   * `exp - iat` of this statement only, in seconds, instead of its issuer's `lifetimeSeconds`:
+   * a statement about to expire (§3.2 step 8 still accepts it).
+   */
+  readonly lifetimeSeconds?: number;
   /**
    * Pad the statement to at least this many bytes. The padding is an extension claim inside
    * the signed payload, so the body is still a valid, verifiable JWS; only its size is wrong.

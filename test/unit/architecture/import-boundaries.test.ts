@@ -78,6 +78,13 @@ describe('import boundaries', () => {
       ['infrastructure/metrics.ts', '../http/app.js'],
       ['testbed/memory-source.ts', '../engine/index.js'],
       ['config/config.ts', '../infrastructure/logger.js'],
+      // The command line: the engine and the composition root, never an adapter or the Koa app.
+      ['cli/main.ts', '../infrastructure/http/http-fetcher.js'],
+      ['cli/main.ts', '../http/app.js'],
+      ['cli/main.ts', '../testbed/index.js'],
+      ['cli/main.ts', 'pino'],
+      ['cli/main.ts', 'koa'],
+      ['cli/main.ts', 'tsyringe'],
       // federation-resolver/openid-client: jose and the platform, nothing of the server.
       ['clients/openid-client/index.ts', '../../federation/index.js'],
       ['clients/openid-client/index.ts', '../../engine/index.js'],
@@ -98,6 +105,8 @@ describe('import boundaries', () => {
       undefined,
     );
     assert.equal(violation({ file: 'composition-root.ts', specifier: './http/app.js' }), undefined);
+    for (const specifier of ['../composition-root.js', '../engine/index.js', 'jose', 'node:util'])
+      assert.equal(violation({ file: 'cli/main.ts', specifier }), undefined, specifier);
     for (const specifier of ['jose', 'node:crypto', './errors.js']) {
       assert.equal(
         violation({ file: 'clients/openid-client/index.ts', specifier }),

@@ -312,3 +312,20 @@ describe('resolution service: what cached chains keep', () => {
     }
   });
 });
+
+describe("resolver engine: an anchor candidate's configuration checked against its own keys (§11.3)", () => {
+  it('returns the keys and exp of a self-consistent configuration, and rejects one that is not', async () => {
+    const { engine, federation } = await setup();
+    const ta = federation.entityId('ta');
+    const candidate = await engine.selfSignedConfiguration(ta);
+    assert.deepEqual(candidate, {
+      entityId: ta,
+      jwks: federation.trustAnchor('ta').jwks,
+      exp: NOW + LIFETIME,
+    });
+    federation.setFaults({ entity: 'ta' }, { wrongKey: true });
+    await assert.rejects(engine.selfSignedConfiguration(ta), { reason: 'signature_invalid' });
+    federation.setFaults({ entity: 'ta' }, { expired: true });
+    await assert.rejects(engine.selfSignedConfiguration(ta), { reason: 'statement_expired' });
+  });
+});

@@ -131,6 +131,30 @@ describe('testbed statement faults', () => {
     }
   });
 
+  it('lifetimeSeconds: only that statement lives shorter, and the chain still validates', async (t) => {
+    const testbed = await start(t);
+    testbed.setFaults({ issuer: 'int', subject: 'leaf' }, { lifetimeSeconds: 600 });
+    const jwts = await leafChain(testbed);
+    const statement = decode(jwts[1] ?? '');
+    assert.equal(statement.claims.iat, NOW);
+    assert.equal(statement.claims.exp, NOW + 600);
+    assert.ok(decode(jwts[0] ?? '').claims.exp > NOW + 600, 'the others keep their lifetime');
+    const chain = await resolve(testbed, jwts);
+    assert.equal(chain.exp, NOW + 600, 'the chain expires with it');
+    assert.throws(
+      () => testbed.setFaults({ entity: 'ta' }, { lifetimeSeconds: 0 }),
+      /faults\.lifetimeSeconds must be a positive integer/,
+    );
+  });
+
+  it('noAnswer: the connection closes without a response', async (t) => {
+    const testbed = await start(t);
+    testbed.setFaults({ entity: 'int' }, { noAnswer: true });
+    await assert.rejects(get(entityConfigurationUrl(testbed.entityId('int'))), TypeError);
+    testbed.setFaults({ entity: 'int' }, undefined);
+    assert.equal((await get(entityConfigurationUrl(testbed.entityId('int')))).status, 200);
+  });
+
   it('delayMs: the response comes measurably later', async (t) => {
     const testbed = await start(t);
     const url = entityConfigurationUrl(testbed.entityId('ta'));
