@@ -202,8 +202,7 @@ export class ResolverEngine {
 
   /** The Entity Identifiers of the configured Trust Anchors, sorted. */
   trustAnchorIds(): string[] {
-    return this.#deps.anchors
-      .all()
+    return this.trustAnchors()
       .map((anchor) => anchor.entity_id)
       .sort();
   }
