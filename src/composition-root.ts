@@ -35,6 +35,7 @@ import {
   type Signer,
   type StatementSource,
 } from './federation/index.js';
+import { MemoryDecodedStatementCache } from './infrastructure/cache/decoded-statement-cache.js';
 import { MemoryTier } from './infrastructure/cache/memory-tier.js';
 import { MemoryVerificationCache } from './infrastructure/cache/verification-cache.js';
 import { systemClock } from './infrastructure/clock.js';
@@ -88,13 +89,17 @@ export interface SharedTier {
 /** Most keys kept imported; a federation has a few per entity. */
 const KEY_CACHE_ENTRIES = 1000;
 
+/** Most statements kept decoded: those of superiors, which every resolution below them meets. */
+const DECODED_STATEMENT_ENTRIES = 1000;
+
 /**
  * How CACHE_MAX_BYTES is shared among the caches (the fractions sum to 1). Statements and
  * resolved chains hold most; failures have their own small share, so a flood of failing subjects
  * can never evict a working entry.
  */
 export const CACHE_SHARES = {
-  statements: 0.35,
+  statements: 0.33,
+  decodedStatements: 0.02,
   resolved: 0.3,
   failed: 0.05,
   responses: 0.15,
@@ -160,6 +165,20 @@ export async function buildContainer(
   }
   const share = (part: keyof typeof CACHE_SHARES) =>
     Math.max(1024, Math.floor(config.cacheMaxBytes * CACHE_SHARES[part]));
+  // The resolver's own: what it holds was decoded with the resolver's decode options.
+  const decodedStatements = () => {
+    const cache = new MemoryDecodedStatementCache(
+      DECODED_STATEMENT_ENTRIES,
+      share('decodedStatements'),
+      (hit) => metrics.cacheLookup('decoded_statements', hit),
+    );
+    metrics.trackCacheSize(
+      'decoded_statements',
+      () => cache.size,
+      () => cache.bytes,
+    );
+    return cache;
+  };
   const memoryTier = <V extends NonNullable<unknown>>(
     name: Parameters<Metrics['trackCacheSize']>[0],
     maxEntries: number,
@@ -302,6 +321,7 @@ export async function buildContainer(
             verifier: c.resolve(TOKENS.SignatureVerifier),
             verifiedSignatures: c.resolve(TOKENS.VerificationCache),
             tolerate: config.tolerate,
+            decoded: decodedStatements(),
           },
         }),
     ),

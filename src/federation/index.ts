@@ -155,6 +155,7 @@ export type { JsonObject } from './json.js';
 export type { JwsHeader } from './jws.js';
 export type {
   Clock,
+  DecodedStatementCache,
   FetchContext,
   FetchedStatement,
   SignatureVerifier,

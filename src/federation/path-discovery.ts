@@ -24,7 +24,13 @@ import {
   type FailureReason,
 } from './errors.js';
 import { getOwn } from './json.js';
-import type { Clock, FetchContext, FetchedStatement, StatementSource } from './ports.js';
+import type {
+  Clock,
+  DecodedStatementCache,
+  FetchContext,
+  FetchedStatement,
+  StatementSource,
+} from './ports.js';
 import { compareTrustChains } from './select-chain.js';
 import type { DecodedEntityStatement, ResolutionQuery } from './types.js';
 
@@ -116,6 +122,8 @@ export type DiscoveryResult = DiscoveryRecord &
 export interface StatementValidationOptions extends DecodeOptions, VerifyOptions {
   /** Clock-skew leeway in seconds (§3.2 steps 7, 8). */
   readonly clockSkew?: number;
+  /** Statements decoded with these options before; without it every fetch is decoded anew. */
+  readonly decoded?: DecodedStatementCache;
 }
 
 /** Options of one discovery. */
@@ -288,6 +296,16 @@ class Discovery {
     if (!this.#finished) this.#rejected.add(url);
   }
 
+  /** Decodes a fetched statement, or takes it as decoded before (a statement cache hit). */
+  #decode(jwt: string): DecodedEntityStatement {
+    const { validation } = this.#options;
+    const known = validation?.decoded?.get(jwt);
+    if (known !== undefined) return known;
+    const decoded = decodeEntityStatement(jwt, validation);
+    validation?.decoded?.set(jwt, decoded);
+    return decoded;
+  }
+
   /** Fetches and decodes one statement, within the deadline, recording the request. */
   async #fetch(
     kind: FetchTrace['kind'],
@@ -306,7 +324,7 @@ class Discovery {
     let fetched: FetchedStatement | undefined;
     try {
       fetched = await run();
-      const decoded = decodeEntityStatement(fetched.jwt, this.#options.validation);
+      const decoded = this.#decode(fetched.jwt);
       if (decoded.claims.sub !== subject || decoded.claims.iss !== issuer) {
         // §3.2 step 4: the statement must describe the entity it was fetched for.
         throw new InvalidTrustChainError(

@@ -1,5 +1,5 @@
 /** Ports: what the pure core needs from the outside world, implemented by the infrastructure. */
-import type { Jwk, JwkSet } from './types.js';
+import type { DecodedEntityStatement, Jwk, JwkSet } from './types.js';
 
 /** Current time. The core never reads the system clock itself. */
 export interface Clock {
@@ -69,4 +69,15 @@ export interface VerificationCache {
  */
 export interface SignatureVerifier {
   verify(jwk: Jwk, alg: string, signingInput: string, signature: Uint8Array): boolean;
+}
+
+/**
+ * Entity Statements already decoded and checked for structure and claims (§3.2; not time, not
+ * signature), by their compact JWS, so that the statements of superiors which many resolutions
+ * share are decoded once, not once per resolution. What it holds was decoded with one set of
+ * decode options: give each resolver its own.
+ */
+export interface DecodedStatementCache {
+  get(jwt: string): DecodedEntityStatement | undefined;
+  set(jwt: string, statement: DecodedEntityStatement): void;
 }

@@ -11,7 +11,8 @@ import type {
 } from '../engine/ports.js';
 
 /** Names of the caches reported by cache metrics. */
-export type CacheName = EngineCacheName | 'failed_resolutions' | 'signatures' | 'keys';
+export type CacheName =
+  EngineCacheName | 'failed_resolutions' | 'signatures' | 'keys' | 'decoded_statements';
 
 /** The service's metrics and their registry. */
 export class Metrics implements EngineMetrics, MetricsExporter {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TrustChainResolver } from '../../../src/federation/resolver.js';
+import { MemoryDecodedStatementCache } from '../../../src/infrastructure/cache/decoded-statement-cache.js';
 import { createMemoryFederation, type Topology } from '../../../src/testbed/index.js';
 import { NOW } from '../../support/statements.js';
 
@@ -85,5 +86,61 @@ describe('TrustChainResolver', () => {
     untimed.federation.setFaults({ issuer: 'inter', subject: 'op' }, { status: 404 });
     const plain = await untimed.resolver.resolve(untimed.query, untimed.context);
     assert.equal(plain.trace.fetches.find((fetch) => fetch.error !== undefined)?.durationMs, 0);
+  });
+});
+
+describe('TrustChainResolver with a DecodedStatementCache', () => {
+  const SIBLINGS: Topology = {
+    entities: [
+      { name: 'ta' },
+      { name: 'inter', authorityHints: ['ta'] },
+      { name: 'op', authorityHints: ['inter'] },
+      { name: 'op2', authorityHints: ['inter'] },
+    ],
+  };
+
+  async function withCache() {
+    const federation = await createMemoryFederation(SIBLINGS, { now: () => NOW });
+    const lookups = { hits: 0, misses: 0 };
+    const decoded = new MemoryDecodedStatementCache(100, 1024 * 1024, (hit) => {
+      lookups[hit ? 'hits' : 'misses'] += 1;
+    });
+    const resolver = new TrustChainResolver({ source: federation, validation: { decoded } });
+    const plain = new TrustChainResolver({ source: federation });
+    const query = (name: string) => ({
+      subject: federation.entityId(name),
+      trustAnchors: [federation.entityId('ta')],
+    });
+    const context = { trustAnchors: [federation.trustAnchor('ta')], now: NOW };
+    return { federation, decoded, lookups, resolver, plain, query, context };
+  }
+
+  it("decodes the superiors' statements that two subjects share once, with the same result", async () => {
+    const { decoded, lookups, resolver, plain, query, context } = await withCache();
+    const first = await resolver.resolve(query('op'), context);
+    assert.ok(first.ok);
+    // op's configuration, inter's and ta's; inter's statement about op, ta's about inter.
+    assert.equal(decoded.size, 5);
+    assert.equal(lookups.hits, 0);
+    const second = await resolver.resolve(query('op2'), context);
+    assert.ok(second.ok);
+    // Only op2's configuration and inter's statement about it are new.
+    assert.equal(decoded.size, 7);
+    assert.equal(lookups.hits, 3);
+    const fresh = await plain.resolve(query('op2'), context);
+    assert.ok(fresh.ok);
+    assert.deepEqual(second.chain.metadata, fresh.chain.metadata);
+    assert.deepEqual(
+      second.chain.statements.map((s) => s.jwt),
+      fresh.chain.statements.map((s) => s.jwt),
+    );
+  });
+
+  it('§3.2 steps 7, 8: a statement decoded before is still checked against the time of each resolution', async () => {
+    const { resolver, query, context } = await withCache();
+    assert.ok((await resolver.resolve(query('op'), context)).ok);
+    const later = await resolver.resolve(query('op'), { ...context, now: NOW + 400 * 24 * 3600 });
+    assert.ok(!later.ok);
+    assert.equal(later.error.reason, 'statement_expired');
   });
 });

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { DecodedEntityStatement } from '../../../../src/federation/types.js';
+import { MemoryDecodedStatementCache } from '../../../../src/infrastructure/cache/decoded-statement-cache.js';
 import { FrequencySketch } from '../../../../src/infrastructure/cache/frequency-sketch.js';
 import { MemoryTier } from '../../../../src/infrastructure/cache/memory-tier.js';
 import { MemoryVerificationCache } from '../../../../src/infrastructure/cache/verification-cache.js';
@@ -81,6 +83,38 @@ describe('MemoryTier', () => {
     await tier.delete('a');
     assert.equal(await tier.get('a'), undefined);
     assert.equal(tier.bytes, 0);
+  });
+});
+
+describe('MemoryDecodedStatementCache', () => {
+  const statement = (jwt: string) =>
+    ({
+      jwt,
+      header: {},
+      claims: {},
+      kind: 'entity_configuration',
+    }) as unknown as DecodedEntityStatement;
+
+  it('keeps at most maxEntries and maxBytes (4 bytes per JWS character and 256), least recently used first', () => {
+    const byEntries = new MemoryDecodedStatementCache(2, 1024 * 1024);
+    for (const jwt of ['a', 'b', 'c']) byEntries.set(jwt, statement(jwt));
+    assert.equal(byEntries.size, 2);
+    assert.equal(byEntries.get('a'), undefined);
+    assert.equal(byEntries.get('c')?.jwt, 'c');
+
+    const byBytes = new MemoryDecodedStatementCache(100, 2 * (4 * 100 + 256));
+    for (const jwt of ['x', 'y', 'z']) byBytes.set(jwt.repeat(100), statement(jwt.repeat(100)));
+    assert.equal(byBytes.size, 2);
+    assert.equal(byBytes.bytes, 2 * (4 * 100 + 256));
+    assert.equal(byBytes.get('x'.repeat(100)), undefined);
+  });
+
+  it('does not keep a statement larger than the whole budget, nor evict others for it', () => {
+    const cache = new MemoryDecodedStatementCache(100, 4 * 10 + 256);
+    cache.set('small', statement('small'));
+    cache.set('l'.repeat(11), statement('l'.repeat(11)));
+    assert.equal(cache.get('l'.repeat(11)), undefined);
+    assert.equal(cache.get('small')?.jwt, 'small');
   });
 });
 
