@@ -116,7 +116,11 @@
       fact('expires (exp)', when(decoded.claims.exp));
     }
     $('inspector-header').textContent =
-      decoded === undefined ? '(none received)' : json(decoded.header);
+      decoded !== undefined
+        ? json(decoded.header)
+        : fetch.statement_omitted === true
+          ? '(received, but too large to repeat in this report)'
+          : '(none received)';
     $('inspector-claims').textContent = decoded === undefined ? '' : json(decoded.claims);
   }
 

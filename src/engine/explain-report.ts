@@ -14,6 +14,13 @@ import { withHint } from './reason-hints.js';
 import type { TrustMarkReport } from './trust-mark-service.js';
 
 /**
+ * Most characters of received statements (`fetches[].statement`) one explain report repeats; a
+ * statement beyond them is marked `statement_omitted`. The chosen chain's own statements are
+ * always there (at most MAX_CHAIN_DEPTH + 2 of them).
+ */
+export const EXPLAIN_STATEMENT_CHARS = 1024 * 1024;
+
+/**
  * A failure as the JSON API shows it: the §8.9 pair plus the data that explains it and the hint
  * how to fix it (docs/reasons.md).
  */
@@ -74,6 +81,16 @@ export function trustMarksView(report: TrustMarkReport) {
 export function explainReport(query: ResolutionQuery, explained: ExplainedResolution) {
   const { outcome, trustAnchorsUsed: used } = explained;
   const { trace } = outcome;
+  // The statements received, within a budget: a resolution may fetch up to
+  // MAX_FETCHES_PER_RESOLUTION statements of MAX_RESPONSE_BYTES each, and a report that repeated
+  // them all would turn one request into megabytes of answer.
+  let statementChars = 0;
+  const received = (jwt: string | undefined) => {
+    if (jwt === undefined) return {};
+    if (statementChars + jwt.length > EXPLAIN_STATEMENT_CHARS) return { statement_omitted: true };
+    statementChars += jwt.length;
+    return { statement: jwt };
+  };
   return {
     sub: query.subject,
     trust_anchors: {
@@ -125,7 +142,7 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
       cache_hit: fetch.cacheHit,
       duration_ms: Math.round(fetch.durationMs * 100) / 100,
       // What was received, valid or not, so a reader can see what a failing statement says.
-      ...(fetch.jwt === undefined ? {} : { statement: fetch.jwt }),
+      ...received(fetch.jwt),
       ...(fetch.error === undefined ? {} : { error: failureView(fetch.error) }),
     })),
   };

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { EXPLAIN_STATEMENT_CHARS } from '../../src/engine/explain-report.js';
 import { EXPLORER_CSP } from '../../src/http/routes/explorer-routes.js';
 import { peek, startHarness, type Harness } from '../support/service.js';
 import { threeLevel } from '../support/topologies.js';
@@ -136,6 +137,41 @@ describe('an explanation of a broken chain', () => {
     const { claims } = peek(rejected?.statement ?? '');
     assert.equal(claims['sub'], h.testbed.entityId('op'));
     assert.ok(Number(claims['exp']) < Date.now() / 1000);
+  });
+});
+
+describe('an explanation of statements larger than its budget', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(threeLevel(), ['ta'], { MAX_RESPONSE_BYTES: String(2 * 1024 * 1024) });
+  });
+  after(() => h.close());
+
+  it('repeats at most EXPLAIN_STATEMENT_CHARS of received statements and marks the rest omitted', async () => {
+    // The subject's configuration alone is beyond the budget; the others fit.
+    h.testbed.setFaults(
+      { entity: 'op' },
+      { claims: { x_padding: 'a'.repeat(EXPLAIN_STATEMENT_CHARS) } },
+    );
+    const response = await h.get('/api/v1/explain', h.query('op'));
+    const report = (await response.json()) as {
+      outcome: string;
+      chosen?: { trust_chain_statements: string[] };
+      fetches: Array<{ kind: string; iss: string; statement?: string; statement_omitted?: true }>;
+    };
+    assert.equal(report.outcome, 'resolved');
+    const own = report.fetches.filter((f) => f.iss === h.testbed.entityId('op'));
+    assert.deepEqual(
+      own.map((f) => [f.statement, f.statement_omitted]),
+      [[undefined, true]],
+    );
+    const others = report.fetches.filter((f) => f.iss !== h.testbed.entityId('op'));
+    assert.ok(others.length >= 3);
+    assert.ok(
+      others.every((f) => typeof f.statement === 'string' && f.statement_omitted === undefined),
+    );
+    // The validated chain is always there, the large configuration included.
+    assert.ok((report.chosen?.trust_chain_statements[0]?.length ?? 0) > EXPLAIN_STATEMENT_CHARS);
   });
 });
 
