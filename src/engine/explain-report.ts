@@ -3,14 +3,13 @@
  * (every anchor, branch, fetch and trust mark, the choice and why) and the views of failures and
  * trust marks it is made of. Front doors serialise these; they build no report of their own.
  */
-import type { FailureDetail } from '../federation/errors.js';
 import type { LocatedToleranceUse } from '../federation/tolerances.js';
 import { resolutionExpiry, selectEntityTypes } from '../federation/resolve-response.js';
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolutionQuery } from '../federation/types.js';
-import { expiriesOf } from './federation-view.js';
+import { failureView } from './failure-view.js';
+import { expiriesOf, expiryView } from './federation-view.js';
 import type { ExplainedResolution } from './resolution-service.js';
-import { withHint } from './reason-hints.js';
 import type { TrustMarkReport } from './trust-mark-service.js';
 
 /**
@@ -19,29 +18,6 @@ import type { TrustMarkReport } from './trust-mark-service.js';
  * always there (at most MAX_CHAIN_DEPTH + 2 of them).
  */
 export const EXPLAIN_STATEMENT_CHARS = 1024 * 1024;
-
-/**
- * A failure as the JSON API shows it: the §8.9 pair plus the data that explains it and the hint
- * how to fix it (docs/reasons.md).
- */
-export function failureView(detail: FailureDetail) {
-  return {
-    error: detail.code,
-    error_description: detail.message,
-    reason: detail.reason,
-    ...(detail.section === undefined ? {} : { section: detail.section }),
-    ...(detail.statementIndex === undefined ? {} : { statement_index: detail.statementIndex }),
-    ...(detail.iss === undefined ? {} : { iss: detail.iss }),
-    ...(detail.sub === undefined ? {} : { sub: detail.sub }),
-    ...(detail.url === undefined ? {} : { url: detail.url }),
-    ...(detail.status === undefined ? {} : { status: detail.status }),
-    ...(detail.claim === undefined ? {} : { claim: detail.claim }),
-    ...(detail.entityType === undefined ? {} : { entity_type: detail.entityType }),
-    ...(detail.parameter === undefined ? {} : { parameter: detail.parameter }),
-    ...(detail.operator === undefined ? {} : { operator: detail.operator }),
-    ...withHint(detail.reason),
-  };
-}
 
 /** Tolerance uses as the JSON API shows them (docs/tolerances.md). */
 export function toleratedView(uses: readonly LocatedToleranceUse[] | undefined) {
@@ -111,12 +87,7 @@ export function explainReport(query: ResolutionQuery, explained: ExplainedResolu
             why: trace.chosen?.reason,
             // What the chain depends on, each with its own exp: the statements and the marks.
             expiries: expiriesOf(outcome.chain, explained.trustMarks?.verified ?? []).map(
-              (expiry) => ({
-                entity_id: expiry.entityId,
-                kind: expiry.kind,
-                url: expiry.url,
-                exp: expiry.exp,
-              }),
+              expiryView,
             ),
           },
           tolerated: toleratedView(outcome.chain.tolerated),

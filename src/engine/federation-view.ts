@@ -9,7 +9,7 @@ import type { FailureDetail } from '../federation/errors.js';
 import type { EntityTypeMetadata, Metadata } from '../federation/metadata-policy/types.js';
 import type { VerifiedTrustMark } from '../federation/trust-marks.js';
 import type { ResolvedTrustChain } from '../federation/types.js';
-import { withHint } from './reason-hints.js';
+import { failureView } from './failure-view.js';
 
 /** A bound of the crawl that was reached, and what it cut. */
 export interface CrawlBound {
@@ -31,6 +31,11 @@ export interface Expiry {
   readonly kind: 'statement' | 'trust_mark';
   readonly url: string;
   readonly exp: number;
+}
+
+/** An expiry as the JSON API shows it (the health report, explain's `chosen.expiries`). */
+export function expiryView(expiry: Expiry) {
+  return { entity_id: expiry.entityId, kind: expiry.kind, url: expiry.url, exp: expiry.exp };
 }
 
 /** One member as the view keeps it. */
@@ -291,38 +296,23 @@ export function collectionPage(
 /** The federation health report of `view` at `now`, with what expires within `horizon`. */
 export function healthReport(view: AnchorView, now: number, horizonSeconds: number) {
   const byType: Record<string, number> = {};
-  const failures: Array<Record<string, unknown>> = [];
+  const failures: Array<{ entity_id: string } & ReturnType<typeof failureView>> = [];
   // A superior's statements are in every member's chain: each is reported once.
-  const expiring = new Map<string, Record<string, unknown>>();
+  const expiring = new Map<string, ReturnType<typeof expiryView>>();
   for (const member of view.members) {
     if (!member.ok) {
-      failures.push({
-        entity_id: member.entityId,
-        error: member.failure.code,
-        reason: member.failure.reason,
-        ...(member.failure.section === undefined ? {} : { section: member.failure.section }),
-        ...(member.failure.statementIndex === undefined
-          ? {}
-          : { statement_index: member.failure.statementIndex }),
-        error_description: member.failure.message,
-        ...withHint(member.failure.reason),
-      });
+      failures.push({ entity_id: member.entityId, ...failureView(member.failure) });
       continue;
     }
     for (const type of member.entityTypes) byType[type] = (byType[type] ?? 0) + 1;
     for (const expiry of member.expiries) {
       const key = `${expiry.kind}\n${expiry.entityId}\n${expiry.url}`;
       if (expiry.exp <= now + horizonSeconds && !expiring.has(key)) {
-        expiring.set(key, {
-          entity_id: expiry.entityId,
-          kind: expiry.kind,
-          url: expiry.url,
-          exp: expiry.exp,
-        });
+        expiring.set(key, expiryView(expiry));
       }
     }
   }
-  const soonest = [...expiring.values()].sort((a, b) => Number(a['exp']) - Number(b['exp']));
+  const soonest = [...expiring.values()].sort((a, b) => a.exp - b.exp);
   return {
     trust_anchor: view.trustAnchor,
     checked_at: Math.floor(view.updatedAt),
@@ -337,10 +327,7 @@ export function healthReport(view: AnchorView, now: number, horizonSeconds: numb
     expiring: soonest,
     list_failures: view.listFailures.map((entry) => ({
       entity_id: entry.entityId,
-      error: entry.failure.code,
-      reason: entry.failure.reason,
-      error_description: entry.failure.message,
-      ...withHint(entry.failure.reason),
+      ...failureView(entry.failure),
     })),
     bounds: view.bounds.map((bound) => ({
       reason: bound.reason,
@@ -363,12 +350,7 @@ export function crawlReport(view: AnchorView, now: number, horizonSeconds: numbe
     entities: view.members.map((member) =>
       member.ok
         ? { entity_id: member.entityId, entity_types: member.entityTypes }
-        : {
-            entity_id: member.entityId,
-            error: member.failure.code,
-            reason: member.failure.reason,
-            error_description: member.failure.message,
-          },
+        : { entity_id: member.entityId, ...failureView(member.failure) },
     ),
   };
 }

@@ -36,11 +36,11 @@ export {
 } from './federation-view.js';
 export {
   explainReport,
-  failureView,
   trustMarksView,
   verifiedTrustMarksView,
   type ExplainReport,
 } from './explain-report.js';
+export { failureView } from './failure-view.js';
 export { REASON_HINTS, reasonHint } from './reason-hints.js';
 export type {
   CacheTier,
