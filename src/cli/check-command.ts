@@ -10,7 +10,7 @@ import { RESOLUTION_OPTIONS, type Command } from './command.js';
 import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
 import { EXIT, type ExitStatus } from './exit-status.js';
 import { parseDuration, positionals, stringOption, switchOption, UsageError } from './options.js';
-import { failurePlace, when, type FailureView } from './render.js';
+import { failurePlace, nowSeconds, when, type FailureView } from './render.js';
 
 /** One line of the check. */
 export interface CheckResult {
@@ -230,7 +230,7 @@ export const checkCommand: Command = {
       const results = entityChecks(first);
       for (const report of reports) {
         if (required.includes(report)) {
-          results.push(...chainChecks(report, Date.now() / 1000, horizon));
+          results.push(...chainChecks(report, nowSeconds(), horizon));
         } else {
           const anchor = report.trust_anchors.requested[0] ?? '';
           results.push(

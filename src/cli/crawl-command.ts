@@ -9,9 +9,7 @@ import type { Command } from './command.js';
 import { entityArgument, withEngine } from './engine.js';
 import { EXIT } from './exit-status.js';
 import { parseDuration, positionals, stringOption, switchOption } from './options.js';
-import { when } from './render.js';
-
-const now = () => Date.now() / 1000;
+import { nowSeconds, when } from './render.js';
 
 /** Plain progress lines are written at most this often (milliseconds). */
 const PLAIN_PROGRESS_INTERVAL_MS = 1000;
@@ -66,12 +64,10 @@ function summaryLines(report: CrawlReport, horizon: string): string[] {
   ];
   if (report.failures.length > 0) {
     lines.push('failures by reason:');
-    for (const [reason, count] of countBy(report.failures, (failure) =>
-      String(failure['reason']),
-    )) {
+    for (const [reason, count] of countBy(report.failures, (failure) => failure.reason)) {
       lines.push(`  ${reason}: ${count}`);
-      for (const failure of report.failures.filter((f) => f['reason'] === reason)) {
-        lines.push(`    ${String(failure['entity_id'])}: ${String(failure['error_description'])}`);
+      for (const failure of report.failures.filter((f) => f.reason === reason)) {
+        lines.push(`    ${failure.entity_id}: ${failure.error_description}`);
       }
     }
   }
@@ -84,9 +80,7 @@ function summaryLines(report: CrawlReport, horizon: string): string[] {
   if (report.expiring.length > 0) {
     lines.push(`expiring within ${horizon}:`);
     for (const expiry of report.expiring) {
-      lines.push(
-        `  ${String(expiry['kind'])} ${String(expiry['url'])}: ${when(Number(expiry['exp']), now())}`,
-      );
+      lines.push(`  ${expiry.kind} ${expiry.url}: ${when(expiry.exp, nowSeconds())}`);
     }
   }
   return lines;
@@ -114,7 +108,7 @@ export const crawlCommand: Command = {
         const anchor = entityArgument(id, config, 'trust anchor');
         const progress = progressReporter(anchor);
         const report = await engine.crawl(anchor, {
-          now,
+          now: nowSeconds,
           horizonSeconds,
           onProgress: progress.update,
         });

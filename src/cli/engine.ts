@@ -69,3 +69,16 @@ export function queryOf(
   const entityTypes = listOption(values, 'entity-type');
   return { subject, trustAnchors, ...(entityTypes.length === 0 ? {} : { entityTypes }) };
 }
+
+/**
+ * The query of a resolving command: the entity argument under the `--trust-anchor` values (or
+ * every configured anchor), with the `--entity-type` values.
+ */
+export function queryOfArguments(
+  entity: string,
+  values: OptionValues,
+  engine: ResolverEngine,
+  config: Config,
+): ResolutionQuery {
+  return queryOf(entityArgument(entity, config), trustAnchorsOf(values, engine, config), values);
+}

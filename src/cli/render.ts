@@ -1,6 +1,11 @@
 /** Text for a terminal: times, a resolution, an explanation as a tree. Plain data in, lines out. */
 import type { ExplainReport, failureView, ResolutionReport } from '../engine/index.js';
 
+/** Now, in seconds since the epoch (the unit of `iat` and `exp`). */
+export function nowSeconds(): number {
+  return Date.now() / 1000;
+}
+
 /** Seconds since the epoch as an ISO 8601 time, with how far away it is. */
 export function when(exp: number, now: number): string {
   const iso = new Date(exp * 1000).toISOString().replace('.000Z', 'Z');

@@ -1,11 +1,9 @@
 /** `fedres resolve` and `fedres explain`: the engine's resolution and its explanation. */
 import { RESOLUTION_DETAILS, RESOLUTION_OPTIONS, type Command } from './command.js';
-import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
+import { queryOfArguments, withEngine } from './engine.js';
 import { EXIT, exitStatusOfCode } from './exit-status.js';
 import { listOption, positionals, switchOption } from './options.js';
-import { explainLines, resolutionLines } from './render.js';
-
-const now = () => Date.now() / 1000;
+import { explainLines, nowSeconds, resolutionLines } from './render.js';
 
 export const resolveCommand: Command = {
   name: 'resolve',
@@ -21,12 +19,11 @@ export const resolveCommand: Command = {
   async run(parsed, io) {
     const [subject = ''] = positionals(parsed, ['entity']);
     return withEngine(parsed.env, async (engine, config) => {
-      const entity = entityArgument(subject, config);
-      const query = queryOf(entity, trustAnchorsOf(parsed.values, engine, config), parsed.values);
+      const query = queryOfArguments(subject, parsed.values, engine, config);
       const report = await engine.resolution(query, listOption(parsed.values, 'trust-mark-type'));
       // The same serialisation as the JSON API: one compact line.
       if (switchOption(parsed.values, 'json')) io.out(JSON.stringify(report));
-      else for (const line of resolutionLines(report, now())) io.out(line);
+      else for (const line of resolutionLines(report, nowSeconds())) io.out(line);
       return EXIT.ok;
     });
   },
@@ -45,11 +42,10 @@ export const explainCommand: Command = {
   async run(parsed, io) {
     const [subject = ''] = positionals(parsed, ['entity']);
     return withEngine(parsed.env, async (engine, config) => {
-      const entity = entityArgument(subject, config);
-      const query = queryOf(entity, trustAnchorsOf(parsed.values, engine, config), parsed.values);
+      const query = queryOfArguments(subject, parsed.values, engine, config);
       const report = await engine.explain(query);
       if (switchOption(parsed.values, 'json')) io.out(JSON.stringify(report, null, 2));
-      else for (const line of explainLines(report, now())) io.out(line);
+      else for (const line of explainLines(report, nowSeconds())) io.out(line);
       return 'error' in report ? exitStatusOfCode(report.error.error) : EXIT.ok;
     });
   },

@@ -13,9 +13,7 @@ import type { Command, Io } from './command.js';
 import { entityArgument, withEngine } from './engine.js';
 import { EXIT, exitStatusOfCode, type ExitStatus } from './exit-status.js';
 import { positionals, stringOption, switchOption, UsageError } from './options.js';
-import { when } from './render.js';
-
-const now = () => Date.now() / 1000;
+import { nowSeconds, when } from './render.js';
 
 /** The file name of an anchor: its host and path, lower-case, every other character `-`. */
 export function anchorFileName(entityId: string): string {
@@ -95,7 +93,7 @@ export const trustAnchorsAddCommand: Command = {
         const anchor = await engine.selfSignedConfiguration(entityId);
         io.out(`Trust Anchor ${entityId}`);
         io.out(
-          `its Entity Configuration is self-signed and valid until ${when(anchor.exp, now())}`,
+          `its Entity Configuration is self-signed and valid until ${when(anchor.exp, nowSeconds())}`,
         );
         io.out('its keys (RFC 7638 SHA-256 thumbprints, to compare out of band):');
         for (const line of await keyLines(anchor.jwks)) io.out(line);
@@ -167,7 +165,7 @@ export const trustAnchorsVerifyCommand: Command = {
           // The anchor as its own subject: a one-element chain, checked against the pinned keys.
           const report = await engine.resolution({ subject: id, trustAnchors: [id] });
           io.out(
-            `pass ${id}: answers and signs with a pinned key; valid until ${when(report.exp, now())}`,
+            `pass ${id}: answers and signs with a pinned key; valid until ${when(report.exp, nowSeconds())}`,
           );
         } catch (error) {
           const failure = toFederationError(error);
