@@ -9,7 +9,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { buildContainer, type ContainerOverrides } from './composition-root.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createApp } from './http/app.js';
-import { readExplorerAssets } from './infrastructure/explorer-assets.js';
+import { ExplorerAssetsError, readExplorerAssets } from './infrastructure/explorer-assets.js';
 import { toErrorResponse } from './http/error-mapping.js';
 import { MAX_URL_LENGTH, SECURITY_HEADERS } from './http/middleware.js';
 import { InvalidRequestError, type FailureReason } from './federation/errors.js';
@@ -248,13 +248,14 @@ export function handleSignals(service: RunningService): void {
 }
 
 /**
- * The setting behind a boot failure (a bad variable, trust anchor file or keys file), as one
- * sentence naming the variable; undefined for any other error.
+ * The setting behind a boot failure (a bad variable, trust anchor file or keys file, or the
+ * explorer's files missing), as one sentence naming the variable; undefined for any other error.
  */
 export function bootFailure(error: unknown): string | undefined {
   if (error instanceof ConfigError) return error.message;
   if (error instanceof TrustAnchorFileError) return `TRUST_ANCHORS_DIR: ${error.message}`;
   if (error instanceof SigningKeyError) return `RESOLVER_KEYS_FILE: ${error.message}`;
+  if (error instanceof ExplorerAssetsError) return `EXPLORER: ${error.message}`;
   return undefined;
 }
 

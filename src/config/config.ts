@@ -231,7 +231,7 @@ export const SETTINGS = {
   ],
   EXPLORER: [
     'on',
-    'on: serve the explorer page at /explorer (and redirect / to it); off: neither exists',
+    'on: serve the explorer page at /explorer (and redirect / to it) from the explorer/ folder next to dist/, which must be there or the service does not start; off: neither exists',
   ],
   REDIS_RETRY_SECONDS: ['5', 'how often a Redis that stopped answering is tried again'],
   STATEMENT_CACHE_MAX_ENTRIES: ['10000', 'entries of the raw statement cache'],
