@@ -37,9 +37,16 @@ function retainedClaims(claims: EntityStatementClaims, position: 'subject' | 'an
   };
 }
 
-/** Bounds of a {@link RetainedStatements} pool. */
-const POOL_MAX_ENTRIES = 4096;
-const POOL_MAX_JWT_CHARS = 4 * 1024 * 1024;
+/** Bounds of a {@link RetainedStatements} pool: statements, and characters of their JWSs. */
+export interface RetainedStatementsBounds {
+  readonly maxEntries: number;
+  readonly maxChars: number;
+}
+
+const POOL_BOUNDS: RetainedStatementsBounds = { maxEntries: 4096, maxChars: 4 * 1024 * 1024 };
+
+/** A statement larger than this share of the pool is not pooled: it would evict many others. */
+const POOL_LARGEST_SHARE = 1 / 64;
 
 /**
  * What cached resolutions keep of validated chains: the chain as it was, with each decoded
@@ -51,11 +58,21 @@ const POOL_MAX_JWT_CHARS = 4 * 1024 * 1024;
  */
 export class RetainedStatements {
   readonly #pool = new Map<string, DecodedEntityStatement>();
+  readonly #bounds: RetainedStatementsBounds;
   #chars = 0;
+
+  constructor(bounds: RetainedStatementsBounds = POOL_BOUNDS) {
+    this.#bounds = bounds;
+  }
 
   /** Statements held in the pool. */
   get size(): number {
     return this.#pool.size;
+  }
+
+  /** Characters of the JWSs held in the pool. */
+  get chars(): number {
+    return this.#chars;
   }
 
   chain(chain: ResolvedTrustChain): ResolvedTrustChain {
@@ -82,11 +99,9 @@ export class RetainedStatements {
       return pooled;
     }
     const copy = retained(statement, position);
-    if (pooled !== undefined || statement.jwt.length > POOL_MAX_JWT_CHARS / 64) return copy;
-    while (
-      this.#pool.size >= POOL_MAX_ENTRIES ||
-      this.#chars + statement.jwt.length > POOL_MAX_JWT_CHARS
-    ) {
+    const { maxEntries, maxChars } = this.#bounds;
+    if (pooled !== undefined || statement.jwt.length > maxChars * POOL_LARGEST_SHARE) return copy;
+    while (this.#pool.size >= maxEntries || this.#chars + statement.jwt.length > maxChars) {
       const oldest = this.#pool.keys().next();
       if (oldest.done === true) break;
       this.#chars -= oldest.value.length;
