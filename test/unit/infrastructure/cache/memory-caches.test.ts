@@ -138,6 +138,20 @@ describe('MemoryVerificationCache', () => {
     assert.equal(cache.has('jwt2', 'key'), false);
     assert.deepEqual(lookups, [true, false, false]);
   });
+
+  it("the key reused from the lookup before a write is that lookup's own JWS and key, never another's", () => {
+    const cache = new MemoryVerificationCache(10);
+    assert.equal(cache.has('jwt-a', 'key'), false);
+    assert.equal(cache.has('jwt-b', 'key'), false);
+    // The last lookup was of jwt-b: adding jwt-a must not record jwt-b.
+    cache.add('jwt-a', 'key');
+    assert.equal(cache.has('jwt-b', 'key'), false);
+    assert.equal(cache.has('jwt-a', 'other-key'), false);
+    cache.add('jwt-a', 'other-key');
+    assert.equal(cache.has('jwt-a', 'key'), true);
+    assert.equal(cache.has('jwt-a', 'other-key'), true);
+    assert.equal(cache.size, 2);
+  });
 });
 
 describe('scan resistance (TinyLFU admission)', () => {
