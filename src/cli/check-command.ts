@@ -6,7 +6,7 @@
  */
 import type { ExplainReport } from '../engine/index.js';
 import { entityConfigurationUrl } from '../federation/entity-id.js';
-import { RESOLUTION_OPTIONS, type Command } from './command.js';
+import { TRUST_ANCHOR_OPTION, type Command } from './command.js';
 import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
 import { EXIT, type ExitStatus } from './exit-status.js';
 import { parseDuration, positionals, stringOption, switchOption, UsageError } from './options.js';
@@ -197,7 +197,7 @@ export const checkCommand: Command = {
   summary:
     "a joining entity's self-check: its well-known URL, its configuration, each authority hint, the chain to each anchor, metadata, trust marks and expiries",
   options: {
-    'trust-anchor': RESOLUTION_OPTIONS['trust-anchor'] ?? { type: 'string', multiple: true },
+    'trust-anchor': TRUST_ANCHOR_OPTION,
     horizon: { type: 'string' },
     strict: { type: 'boolean' },
   },

@@ -28,9 +28,12 @@ export interface Command {
   readonly keepsRunning?: boolean;
 }
 
+/** `--trust-anchor <id>`, repeatable: the anchors a command resolves or checks under. */
+export const TRUST_ANCHOR_OPTION = { type: 'string', multiple: true } as const;
+
 /** Flags shared by the resolving commands. */
 export const RESOLUTION_OPTIONS: OptionSpecs = {
-  'trust-anchor': { type: 'string', multiple: true },
+  'trust-anchor': TRUST_ANCHOR_OPTION,
   'entity-type': { type: 'string', multiple: true },
   json: { type: 'boolean' },
 };
