@@ -106,8 +106,18 @@ const BOUND_REASONS: ReadonlySet<string> = new Set([
   'list_entry_invalid',
 ]);
 
+/** A {@link SharedCrawl} as read back: member identifiers checked, failures by member. */
+interface SharedCrawlSummary {
+  readonly updatedAt: number;
+  readonly durationSeconds: number;
+  readonly ids: readonly string[];
+  readonly failures: ReadonlyMap<string, FailureDetail>;
+  readonly bounds: readonly CrawlBound[];
+  readonly listFailures: AnchorView['listFailures'];
+}
+
 /** A crawl summary read from the shared tier, checked member by member; undefined if unusable. */
-function readSharedCrawl(raw: string, allowHttp: boolean) {
+function readSharedCrawl(raw: string, allowHttp: boolean): SharedCrawlSummary | undefined {
   const parsed = parseJsonObject(raw);
   if (parsed === undefined) return undefined;
   const members = getOwn(parsed, 'members');
@@ -238,17 +248,28 @@ export class Crawler {
     // Short and renewed while the pass runs: a replica that dies mid-pass frees it in seconds.
     const leaseMs = CRAWL_LEASE_MS;
     const waitMs = settings.passTimeoutSeconds * 1000 + CRAWL_LEASE_MS;
-    // Without the shared tier this replica crawls alone. With it, it crawls only under the
-    // lease: a replica that did not get it adopts what the holder stores, or tries again.
+    // Without the shared tier this replica crawls alone. With it, a pass another replica ended
+    // lately is adopted (docs/decisions.md); otherwise this replica crawls only under the lease,
+    // and one that did not get it adopts what the holder stores, or tries again.
     let leased = false;
     for (let attempt = 0; attempt < 3 && shared?.state === 'up'; attempt++) {
+      const current = await this.#sharedSummary(key);
+      if (current !== undefined && this.#isFresh(current)) {
+        return this.#publish(await this.#adopt(trustAnchor, current));
+      }
       leased = await shared.lease(key, leaseMs);
-      if (leased) break;
-      const current = await this.#adopt(trustAnchor, key);
-      if (current !== undefined && this.#isRecent(current)) return this.#publish(current);
+      if (leased) {
+        // The holder before may have stored its pass between the read above and this lease.
+        const stored = await this.#sharedSummary(key);
+        if (stored === undefined || !this.#isFresh(stored)) break;
+        await shared.release(key);
+        return this.#publish(await this.#adopt(trustAnchor, stored));
+      }
       await shared.awaitRelease(key, waitMs);
-      const adopted = await this.#adopt(trustAnchor, key);
-      if (adopted !== undefined) return this.#publish(adopted);
+      const adopted = await this.#sharedSummary(key);
+      if (adopted !== undefined && adopted.updatedAt !== current?.updatedAt) {
+        return this.#publish(await this.#adopt(trustAnchor, adopted));
+      }
     }
     if (shared === undefined || !leased)
       return this.#publish(await this.#pass(trustAnchor, onProgress));
@@ -285,9 +306,20 @@ export class Crawler {
     }
   }
 
-  /** Whether a shared crawl is fresh enough that this replica need not crawl again. */
-  #isRecent(view: AnchorView): boolean {
-    return this.#deps.clock.now() - view.updatedAt < this.#deps.settings.intervalSeconds;
+  /**
+   * Whether a pass another replica stored is fresh enough to adopt instead of crawling: younger
+   * than half the interval. Every replica's schedule has its own phase; the replica that crawled
+   * last finds its own pass one interval old at its next tick and crawls again, so the fleet
+   * crawls an anchor about once per interval, never more often than twice.
+   */
+  #isFresh(summary: SharedCrawlSummary): boolean {
+    return this.#deps.clock.now() - summary.updatedAt < this.#deps.settings.intervalSeconds / 2;
+  }
+
+  /** The summary of the last pass a replica stored under `key`, if readable. */
+  async #sharedSummary(key: string): Promise<SharedCrawlSummary | undefined> {
+    const raw = await this.#deps.shared?.get(key);
+    return raw === undefined ? undefined : readSharedCrawl(raw, this.#deps.settings.allowHttp);
   }
 
   /**
@@ -295,11 +327,7 @@ export class Crawler {
    * path (from the shared tier, re-validated: nothing in the summary is taken on trust but which
    * identifiers to look at), its failures as reported (they can only leave a member out).
    */
-  async #adopt(trustAnchor: string, key: string): Promise<AnchorView | undefined> {
-    const raw = await this.#deps.shared?.get(key);
-    const summary =
-      raw === undefined ? undefined : readSharedCrawl(raw, this.#deps.settings.allowHttp);
-    if (summary === undefined) return undefined;
+  async #adopt(trustAnchor: string, summary: SharedCrawlSummary): Promise<AnchorView> {
     const ids = summary.ids.filter((id) => !summary.failures.has(id));
     const resolved = await this.#resolveAll(
       trustAnchor,
