@@ -48,6 +48,7 @@ import { RedisStore } from './infrastructure/cache/redis-store.js';
 import { HttpListingSource } from './infrastructure/statements/http-listing-source.js';
 import { HttpStatementSource } from './infrastructure/statements/http-statement-source.js';
 import { TrustAnchorStore } from './infrastructure/trust-anchors/trust-anchor-store.js';
+import { ResolutionWorkers } from './infrastructure/workers/resolution-workers.js';
 import { HttpTrustMarkStatusSource } from './infrastructure/trust-marks/http-status-source.js';
 import { TOKENS } from './tokens.js';
 
@@ -86,6 +87,19 @@ export interface SharedTier {
   readonly store: RedisStore | undefined;
 }
 
+/** What a resolution worker (src/resolution-worker.ts) is started with. */
+export interface WorkerSettings {
+  /** The service's settings, with the worker's own cache budget and no shared tier or crawl. */
+  readonly config: Config;
+  /** Log to stderr instead of stdout, as the service does (a command line). */
+  readonly logToStderr: boolean;
+}
+
+/** The resolution workers of a service, when RESOLUTION_WORKERS starts some. */
+export interface WorkerPool {
+  readonly pool: ResolutionWorkers | undefined;
+}
+
 /** Most keys kept imported; a federation has a few per entity. */
 const KEY_CACHE_ENTRIES = 1000;
 
@@ -108,61 +122,75 @@ export const CACHE_SHARES = {
   keys: 0.06,
 } as const;
 
-/**
- * Builds a child container holding one resolver service configured by `config`. Loads the trust
- * anchors and the signing keys, so a bad file fails here, at boot.
- */
-export async function buildContainer(
-  config: Config,
-  overrides: ContainerOverrides = {},
-): Promise<DependencyContainer> {
-  const container = rootContainer.createChildContainer();
-  const logger =
-    overrides.logger ?? createLogger(config.logLevel, overrides.logToStderr === true ? 2 : 1);
-  const anchors = new TrustAnchorStore(config.trustAnchorsDir, {
-    allowHttp: config.allowInsecureHttp,
-  });
-  anchors.load();
-  const signer =
-    overrides.signer ??
-    (config.keysFile === undefined
-      ? await JwksSigner.ephemeral()
-      : await JwksSigner.fromFile(config.keysFile));
-  if (signer instanceof JwksSigner && signer.ephemeral) {
-    logger.warn(
-      'RESOLVER_KEYS_FILE is not set: signing with an ephemeral key that changes at every start',
-    );
-  }
-  if (config.allowInsecureHttp)
-    logger.warn('ALLOW_INSECURE_HTTP is on: http:// entities are accepted');
-  if (config.allowPrivateNetwork)
-    logger.warn('ALLOW_PRIVATE_NETWORK is on: fetches may reach private addresses');
-  for (const deprecation of config.deprecations) logger.warn(deprecation);
-  if (config.tolerate.length > 0)
-    logger.info({ tolerate: config.tolerate }, 'tolerating deviations of deployed software');
+/** Bytes per MiB. */
+const MIB = 1024 * 1024;
 
-  const metrics = new Metrics();
-  const redis = config.redis;
-  const shared: SharedTier = {
-    store:
-      redis === undefined
-        ? undefined
-        : new RedisStore({
-            ...(redis.url === undefined ? {} : { url: redis.url }),
-            ...(redis.sentinels === undefined ? {} : { sentinels: redis.sentinels }),
-            sentinelName: redis.sentinelName,
-            keyPrefix: redis.keyPrefix,
-            timeoutMs: redis.timeoutMs,
-            retrySeconds: redis.retrySeconds,
-            logger: logger.child({ component: 'redis' }),
-            onStateChange: (state) => metrics.sharedState(state),
-          }),
-  };
-  if (shared.store !== undefined) {
-    // A moment for the first connection, so the first requests already share; never fatal.
-    await shared.store.connected(Math.max(1000, (redis?.timeoutMs ?? 0) * 10));
-    metrics.sharedState(shared.store.state);
+/**
+ * The resolution workers RESOLUTION_WORKERS asks for. Each is charged a quarter of
+ * CACHE_MAX_BYTES divided among them, holds no shared tier (the service shares what it
+ * resolves) and has a heap bound; statements from an in-process source (tests) cannot reach
+ * another thread, so with one the service resolves on its own thread.
+ */
+function resolutionWorkers(
+  config: Config,
+  overrides: ContainerOverrides,
+  logger: Logger,
+  fallback: () => TrustChainResolver,
+): WorkerPool {
+  const count = config.resolutionWorkers;
+  if (count === 0) return { pool: undefined };
+  if (overrides.statementSource !== undefined) {
+    logger.warn('RESOLUTION_WORKERS is ignored: statements come from an in-process source');
+    return { pool: undefined };
   }
+  const cacheMaxBytes = Math.max(MIB, Math.floor(config.cacheMaxBytes / (4 * count)));
+  return {
+    pool: new ResolutionWorkers({
+      count,
+      script: new URL('./resolution-worker.js', import.meta.url),
+      workerData: {
+        config: { ...config, cacheMaxBytes, redis: undefined, crawl: undefined },
+        logToStderr: overrides.logToStderr === true,
+      } satisfies WorkerSettings,
+      timeoutMs: config.resolutionTimeoutMs,
+      fallback: { start: (query, context) => fallback().start(query, context) },
+      logger: logger.child({ component: 'resolution-workers' }),
+      resourceLimits: { maxOldGenerationSizeMb: Math.ceil((2 * cacheMaxBytes) / MIB) + 256 },
+    }),
+  };
+}
+
+/** The statement caches a purge empties: the service's, and its workers' when it has some. */
+function purgeableStatements(
+  statements: CachingStatementSource,
+  pool: ResolutionWorkers | undefined,
+): Pick<CachingStatementSource, 'purgeLocal'> {
+  if (pool === undefined) return statements;
+  return {
+    async purgeLocal(entity) {
+      const [here, there] = await Promise.all([statements.purgeLocal(entity), pool.purge(entity)]);
+      return here + there;
+    },
+  };
+}
+
+/**
+ * Closes what a container holds open: upstream connections, resolution workers, the shared
+ * tier. The service calls it once its requests have drained; a command line when it is done.
+ */
+export async function closeResources(container: DependencyContainer): Promise<void> {
+  container.resolve(TOKENS.HttpFetcher).close();
+  await container.resolve(TOKENS.ResolutionWorkers).pool?.close();
+  await container.resolve(TOKENS.SharedTier).store?.close();
+}
+
+/** A registration built once per container, by `factory`. */
+const singleton = <T>(factory: (c: DependencyContainer) => T) => ({
+  useFactory: instanceCachingFactory(factory),
+});
+
+/** The cache builders of one service (or one resolution worker), charged to CACHE_MAX_BYTES. */
+function cacheFactories(config: Config, metrics: Metrics) {
   const share = (part: keyof typeof CACHE_SHARES) =>
     Math.max(1024, Math.floor(config.cacheMaxBytes * CACHE_SHARES[part]));
   // The resolver's own: what it holds was decoded with the resolver's decode options.
@@ -193,19 +221,22 @@ export async function buildContainer(
     );
     return tier;
   };
-  const tiers = overrides.cacheTiers ?? {};
+  return { share, decodedStatements, memoryTier };
+}
 
-  const singleton = <T>(factory: (c: DependencyContainer) => T) => ({
-    useFactory: instanceCachingFactory(factory),
-  });
-  container.register(TOKENS.Config, { useValue: config });
-  container.register(TOKENS.SharedTier, { useValue: shared });
-  container.register(TOKENS.Logger, { useValue: logger });
-  container.register(TOKENS.Clock, { useValue: overrides.clock ?? systemClock });
-  container.register(TOKENS.Metrics, { useValue: metrics });
-  container.register(TOKENS.Signer, { useValue: signer });
-  container.register(TOKENS.TrustAnchorStore, { useValue: anchors });
-  container.register(TOKENS.TrustAnchors, { useValue: anchors });
+/**
+ * Registers the resolver core: the HTTP client, signature checks and their caches, the statement
+ * cache and the TrustChainResolver. The service and each resolution worker build it alike.
+ */
+function registerResolverCore(
+  container: DependencyContainer,
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+  shared: SharedTier,
+  overrides: ContainerOverrides,
+): void {
+  const { share, decodedStatements, memoryTier } = cacheFactories(config, metrics);
   container.register(
     TOKENS.HttpFetcher,
     singleton(
@@ -275,7 +306,7 @@ export async function buildContainer(
         // A sweep (a crawl, a scan of many subjects) larger than the cache must not evict
         // everything just before it is asked for again: statements and chains are admitted by
         // frequency once the tier is full.
-        tiers.statements ??
+        overrides.cacheTiers?.statements ??
         memoryTier('statements', config.statementCacheMaxEntries, 'statements', true),
     ),
   );
@@ -326,6 +357,81 @@ export async function buildContainer(
         }),
     ),
   );
+}
+
+/**
+ * Builds a child container holding one resolver service configured by `config`. Loads the trust
+ * anchors and the signing keys, so a bad file fails here, at boot.
+ */
+export async function buildContainer(
+  config: Config,
+  overrides: ContainerOverrides = {},
+): Promise<DependencyContainer> {
+  const container = rootContainer.createChildContainer();
+  const logger =
+    overrides.logger ?? createLogger(config.logLevel, overrides.logToStderr === true ? 2 : 1);
+  const anchors = new TrustAnchorStore(config.trustAnchorsDir, {
+    allowHttp: config.allowInsecureHttp,
+  });
+  anchors.load();
+  const signer =
+    overrides.signer ??
+    (config.keysFile === undefined
+      ? await JwksSigner.ephemeral()
+      : await JwksSigner.fromFile(config.keysFile));
+  if (signer instanceof JwksSigner && signer.ephemeral) {
+    logger.warn(
+      'RESOLVER_KEYS_FILE is not set: signing with an ephemeral key that changes at every start',
+    );
+  }
+  if (config.allowInsecureHttp)
+    logger.warn('ALLOW_INSECURE_HTTP is on: http:// entities are accepted');
+  if (config.allowPrivateNetwork)
+    logger.warn('ALLOW_PRIVATE_NETWORK is on: fetches may reach private addresses');
+  for (const deprecation of config.deprecations) logger.warn(deprecation);
+  if (config.tolerate.length > 0)
+    logger.info({ tolerate: config.tolerate }, 'tolerating deviations of deployed software');
+
+  const metrics = new Metrics();
+  const redis = config.redis;
+  const shared: SharedTier = {
+    store:
+      redis === undefined
+        ? undefined
+        : new RedisStore({
+            ...(redis.url === undefined ? {} : { url: redis.url }),
+            ...(redis.sentinels === undefined ? {} : { sentinels: redis.sentinels }),
+            sentinelName: redis.sentinelName,
+            keyPrefix: redis.keyPrefix,
+            timeoutMs: redis.timeoutMs,
+            retrySeconds: redis.retrySeconds,
+            logger: logger.child({ component: 'redis' }),
+            onStateChange: (state) => metrics.sharedState(state),
+          }),
+  };
+  if (shared.store !== undefined) {
+    // A moment for the first connection, so the first requests already share; never fatal.
+    await shared.store.connected(Math.max(1000, (redis?.timeoutMs ?? 0) * 10));
+    metrics.sharedState(shared.store.state);
+  }
+  const { memoryTier } = cacheFactories(config, metrics);
+  const tiers = overrides.cacheTiers ?? {};
+
+  container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.SharedTier, { useValue: shared });
+  container.register(TOKENS.Logger, { useValue: logger });
+  container.register(TOKENS.Clock, { useValue: overrides.clock ?? systemClock });
+  container.register(TOKENS.Metrics, { useValue: metrics });
+  container.register(TOKENS.Signer, { useValue: signer });
+  container.register(TOKENS.TrustAnchorStore, { useValue: anchors });
+  container.register(TOKENS.TrustAnchors, { useValue: anchors });
+  registerResolverCore(container, config, metrics, logger, shared, overrides);
+  const workers = resolutionWorkers(config, overrides, logger, () =>
+    container.resolve(TOKENS.TrustChainResolver),
+  );
+  const pool = workers.pool;
+  if (pool !== undefined) metrics.addSource(() => pool.metrics());
+  container.register(TOKENS.ResolutionWorkers, { useValue: workers });
   container.register(
     TOKENS.TrustMarkStatusSource,
     singleton(
@@ -408,6 +514,7 @@ export async function buildContainer(
       (c) =>
         new ResolutionService({
           resolver: c.resolve(TOKENS.TrustChainResolver),
+          ...(pool === undefined ? {} : { runner: pool }),
           anchors: c.resolve(TOKENS.TrustAnchors),
           resolved: c.resolve(TOKENS.ResolvedTier),
           failed: c.resolve(TOKENS.FailedTier),
@@ -481,7 +588,7 @@ export async function buildContainer(
           resolutions: c.resolve(TOKENS.ResolutionService),
           identity: c.resolve(TOKENS.ResolverIdentity),
           anchors: c.resolve(TOKENS.TrustAnchors),
-          statements: c.resolve(TOKENS.StatementCache),
+          statements: purgeableStatements(c.resolve(TOKENS.StatementCache), pool),
           ...(shared.store === undefined ? {} : { shared: shared.store }),
           ...(config.crawl === undefined ? {} : { crawler: c.resolve(TOKENS.Crawler) }),
           resolveLive: config.resolveLive,
@@ -523,9 +630,36 @@ export async function buildEngine(
   const container = await buildContainer(config, overrides);
   return {
     engine: container.resolve(TOKENS.ResolverEngine),
-    async close() {
-      container.resolve(TOKENS.HttpFetcher).close();
-      await container.resolve(TOKENS.SharedTier).store?.close();
-    },
+    close: () => closeResources(container),
+  };
+}
+
+/** The resolver core of one resolution worker (src/resolution-worker.ts). */
+export interface ResolverCore {
+  readonly resolver: TrustChainResolver;
+  readonly statements: CachingStatementSource;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds the resolver core alone, as a resolution worker runs it: the service's wiring of the
+ * HTTP client, caches and TrustChainResolver, without anchors, keys, shared tier or front door.
+ */
+export function buildResolverCore(config: Config, logToStderr: boolean): ResolverCore {
+  const container = rootContainer.createChildContainer();
+  const logger = createLogger(config.logLevel, logToStderr ? 2 : 1).child({
+    component: 'resolution-worker',
+  });
+  // The process's own figures are the service's to report; a worker's add to its counters.
+  const metrics = new Metrics(false);
+  container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.Clock, { useValue: systemClock });
+  registerResolverCore(container, config, metrics, logger, { store: undefined }, {});
+  return {
+    resolver: container.resolve(TOKENS.TrustChainResolver),
+    statements: container.resolve(TOKENS.StatementCache),
+    metrics,
+    logger,
   };
 }

@@ -6,7 +6,7 @@
 import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DependencyContainer } from 'tsyringe';
-import { buildContainer, type ContainerOverrides } from './composition-root.js';
+import { buildContainer, closeResources, type ContainerOverrides } from './composition-root.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { ExplorerAssetsError, readExplorerAssets } from './infrastructure/explorer-assets.js';
@@ -221,8 +221,7 @@ export async function startServer(
         server.closeAllConnections();
         await stopped;
         if (config.crawl !== undefined) container.resolve(TOKENS.Crawler).stop();
-        container.resolve(TOKENS.HttpFetcher).close();
-        await container.resolve(TOKENS.SharedTier).store?.close();
+        await closeResources(container);
         logger.info({ unfinished: inFlight }, 'stopped');
       })();
       return closing;

@@ -1,7 +1,7 @@
 /** Injection tokens of the container: one per interface or value the composition root provides. */
 import type { InjectionToken } from 'tsyringe';
 import type { Config } from './config/config.js';
-import type { SharedTier } from './composition-root.js';
+import type { SharedTier, WorkerPool } from './composition-root.js';
 import type {
   Admission,
   CacheTier,
@@ -38,6 +38,7 @@ function token<T>(name: string): InjectionToken<T> {
 export const TOKENS = {
   Config: token<Config>('Config'),
   SharedTier: token<SharedTier>('SharedTier'),
+  ResolutionWorkers: token<WorkerPool>('ResolutionWorkers'),
   Logger: token<Logger>('Logger'),
   Clock: token<Clock>('Clock'),
   Metrics: token<Metrics>('Metrics'),

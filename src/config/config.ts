@@ -41,6 +41,7 @@ export interface Config {
   readonly maxAuthorityHints: number;
   readonly maxFetchesPerResolution: number;
   readonly maxConcurrentResolutions: number;
+  readonly resolutionWorkers: number;
   readonly resolutionQueueTimeoutMs: number;
   readonly clientColdRate: number;
   readonly clientColdBurst: number;
@@ -143,6 +144,10 @@ export const SETTINGS = {
   MAX_CONCURRENT_RESOLUTIONS: [
     '64',
     'most cold resolutions in progress; beyond it requests wait for a fair turn',
+  ],
+  RESOLUTION_WORKERS: [
+    '0',
+    'worker threads that run cold resolutions off the event loop, so warm answers stay fast during crawls and cold bursts (0: none)',
   ],
   RESOLUTION_QUEUE_TIMEOUT_MS: [
     '5000',
@@ -480,6 +485,7 @@ export function loadConfig(env: Env): Config {
     maxAuthorityHints: integer(env, 'MAX_AUTHORITY_HINTS', 1, 100),
     maxFetchesPerResolution: integer(env, 'MAX_FETCHES_PER_RESOLUTION', 1, 10_000),
     maxConcurrentResolutions: integer(env, 'MAX_CONCURRENT_RESOLUTIONS', 1, 100_000),
+    resolutionWorkers: integer(env, 'RESOLUTION_WORKERS', 0, 64),
     resolutionQueueTimeoutMs: integer(env, 'RESOLUTION_QUEUE_TIMEOUT_MS', 1, 600_000),
     clientColdRate: integer(env, 'CLIENT_COLD_RATE', 0, 1_000_000),
     clientColdBurst: integer(env, 'CLIENT_COLD_BURST', 1, 1_000_000),

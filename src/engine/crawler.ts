@@ -370,6 +370,7 @@ export class Crawler {
         CRAWLER_CALLER,
       );
       const endpoint = listEndpointOf(served.chain.metadata);
+      if (endpoint !== undefined) this.#deps.resolutions.holdForSubordinates(served.chain);
       return {
         member: memberOf(served.chain, served.trustMarks?.verified ?? []),
         ...(endpoint === undefined ? {} : { listEndpoint: endpoint }),

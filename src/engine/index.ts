@@ -48,6 +48,7 @@ export type {
   EngineMetrics,
   Logger,
   MetricsExporter,
+  ResolutionRunner,
   SharedStore,
   SubordinateListingSource,
   TrustAnchorSource,

@@ -2,7 +2,8 @@
  * Ports of the engine: what its use cases need from the outside, implemented by adapters in
  * infrastructure/ and chosen in the composition root. The engine never imports an adapter.
  */
-import type { TrustAnchor } from '../federation/types.js';
+import type { ResolutionContext, ResolutionRun } from '../federation/resolver.js';
+import type { DecodedEntityStatement, ResolutionQuery, TrustAnchor } from '../federation/types.js';
 
 /**
  * One tier of a cache (memory today; a shared tier is one more adapter). Entries carry their own
@@ -138,4 +139,20 @@ export interface EngineMetrics {
 export interface MetricsExporter {
   readonly contentType: string;
   render(): Promise<string>;
+}
+
+/**
+ * Where cold resolutions run instead of the process's own event loop: worker threads, each
+ * running the same TrustChainResolver with statement caches of its own (docs/decisions.md).
+ */
+export interface ResolutionRunner {
+  /** Starts a resolution, as TrustChainResolver.start does. */
+  start(query: ResolutionQuery, context: ResolutionContext): ResolutionRun;
+  /**
+   * Hands every runner statements of a validated chain to hold as if fetched there: those of an
+   * entity whose subordinates are about to be resolved, so no runner fetches them again.
+   */
+  hold(statements: readonly DecodedEntityStatement[]): void;
+  /** Forgets what the runners cached by or about `entity` (all when undefined); with the count. */
+  purge(entity: string | undefined): Promise<number>;
 }

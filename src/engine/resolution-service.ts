@@ -27,7 +27,14 @@ import type {
 } from '../federation/types.js';
 import { INTERNAL_CALLER, type Admission, type Caller } from './admission.js';
 import { Coalescer } from './coalescer.js';
-import type { CacheTier, EngineMetrics, Logger, SharedStore, TrustAnchorSource } from './ports.js';
+import type {
+  CacheTier,
+  EngineMetrics,
+  Logger,
+  ResolutionRunner,
+  SharedStore,
+  TrustAnchorSource,
+} from './ports.js';
 import { resolutionKey, resolvedEntrySize, RetainedStatements } from './query.js';
 import type { CachingStatementSource } from './statement-cache.js';
 import type { IssuerResolver, TrustMarkReport, TrustMarkService } from './trust-mark-service.js';
@@ -87,6 +94,8 @@ export interface ResolutionEntry {
 /** Dependencies of {@link ResolutionService}. */
 export interface ResolutionServiceDependencies {
   readonly resolver: TrustChainResolver;
+  /** Where cold resolutions run when not on this event loop (RESOLUTION_WORKERS). */
+  readonly runner?: ResolutionRunner;
   readonly anchors: TrustAnchorSource;
   /** Successful resolutions. */
   readonly resolved: CacheTier<ResolutionEntry>;
@@ -502,6 +511,14 @@ export class ResolutionService {
   }
 
   /**
+   * The chain of an entity whose subordinates are about to be resolved (a crawled intermediate):
+   * the resolution runners hold its statements, so none of them fetches them again.
+   */
+  holdForSubordinates(chain: ResolvedTrustChain): void {
+    this.#deps.runner?.hold(chain.statements);
+  }
+
+  /**
    * Forgets, in the process tiers only, the resolutions of `entity` and every resolution whose
    * chain contains it (every resolution when undefined); resolves with how many.
    */
@@ -555,7 +572,8 @@ export class ResolutionService {
       readonly prefetchIssuers: boolean;
     },
   ): Promise<ResolutionOutcome> {
-    const { clock, metrics, logger, options, resolver, trustMarks } = this.#deps;
+    const { clock, metrics, logger, options, trustMarks } = this.#deps;
+    const resolver = this.#deps.runner ?? this.#deps.resolver;
     const started = clock.now();
     const signal = AbortSignal.timeout(options.resolutionTimeoutMs);
     // Every concurrent fetch of the resolution listens to this one signal.

@@ -311,17 +311,11 @@ export class CachingStatementSource implements StatementSource {
     url: string,
     load: () => Promise<FetchedStatement>,
   ): Promise<FetchedStatement> {
-    const { clock, options, tier } = this.#deps;
+    const { clock, tier } = this.#deps;
     try {
       const fetched = await load();
-      const exp = peekExp(fetched.jwt);
-      const ttlSeconds = exp === undefined ? 0 : Math.min(exp - clock.now(), options.maxTtlSeconds);
-      if (exp !== undefined && ttlSeconds > 0) {
-        const value = { jwt: fetched.jwt, exp };
-        const ttlMs = Math.floor(ttlSeconds * 1000);
-        await tier.set(url, value, { ttlMs, sizeBytes: fetched.jwt.length + url.length });
-        await this.#share(url, value, ttlMs);
-      }
+      const held = await this.#hold(url, fetched.jwt);
+      if (held !== undefined) await this.#share(url, held.value, held.ttlMs);
       return fetched;
     } catch (error) {
       const failure = toFederationError(error);
@@ -333,6 +327,30 @@ export class CachingStatementSource implements StatementSource {
       }
       throw failure;
     }
+  }
+
+  /**
+   * Holds `jwt`, received from `url` by another thread of this process (a resolution runner
+   * that validated it), as if fetched here, unless a copy is held already. Like any cached
+   * statement it is checked again by the resolver that uses it.
+   */
+  async hold(url: string, jwt: string): Promise<void> {
+    if ((await this.#deps.tier.get(url)) === undefined) await this.#hold(url, jwt);
+  }
+
+  /** Puts a statement into the process tier until its own `exp` (capped); what was stored. */
+  async #hold(
+    url: string,
+    jwt: string,
+  ): Promise<{ value: CachedStatement; ttlMs: number } | undefined> {
+    const { clock, options, tier } = this.#deps;
+    const exp = peekExp(jwt);
+    const ttlSeconds = exp === undefined ? 0 : Math.min(exp - clock.now(), options.maxTtlSeconds);
+    if (exp === undefined || ttlSeconds <= 0) return undefined;
+    const value = { jwt, exp };
+    const ttlMs = Math.floor(ttlSeconds * 1000);
+    await tier.set(url, value, { ttlMs, sizeBytes: jwt.length + url.length });
+    return { value, ttlMs };
   }
 
   async #share(url: string, value: CachedStatement, ttlMs: number): Promise<void> {

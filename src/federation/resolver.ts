@@ -99,6 +99,20 @@ export type ResolutionOutcome = (
   readonly rejected: readonly string[];
 };
 
+/**
+ * The outcome of a resolution that ended with `error` before discovery could report anything
+ * (its runner failed or did not answer): an empty trace, nothing rejected.
+ */
+export function failedOutcome(query: ResolutionQuery, error: FederationError): ResolutionOutcome {
+  const trace = {
+    subject: query.subject,
+    trustAnchors: query.trustAnchors,
+    fetches: [],
+    branches: [],
+  };
+  return { ok: false, error, trace, rejected: [] };
+}
+
 /** A resolution in progress (see {@link TrustChainResolver.start}). */
 export interface ResolutionRun {
   /**

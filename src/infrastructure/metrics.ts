@@ -2,7 +2,16 @@
  * Prometheus metrics (prom-client), one registry per service instance so that several instances
  * (tests) never share counters.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 import type {
   CrawlCounts,
   EngineCacheName,
@@ -13,6 +22,9 @@ import type {
 /** Names of the caches reported by cache metrics. */
 export type CacheName =
   EngineCacheName | 'failed_resolutions' | 'signatures' | 'keys' | 'decoded_statements';
+
+/** One registry's metrics as data (prom-client's JSON form), as a worker thread sends them. */
+export type WorkerMetrics = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 /** The service's metrics and their registry. */
 export class Metrics implements EngineMetrics, MetricsExporter {
@@ -102,8 +114,13 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   });
   readonly #sizes = new Map<CacheName, { entries: () => number; bytes?: () => number }>();
   #slots: (() => { readonly active: number; readonly waiting: number }) | undefined;
+  readonly #sources: Array<() => Promise<readonly WorkerMetrics[]>> = [];
 
-  constructor() {
+  /**
+   * @param processMetrics whether to report the process (CPU, memory, event loop): true for the
+   *   service, false for a resolution worker, whose counters are added to the service's.
+   */
+  constructor(processMetrics = true) {
     const sizes = this.#sizes;
     new Gauge({
       name: 'resolver_cache_entries',
@@ -138,7 +155,17 @@ export class Metrics implements EngineMetrics, MetricsExporter {
         this.set({ state: 'waiting' }, now.waiting);
       },
     });
-    collectDefaultMetrics({ register: this.registry });
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** This registry's metrics as data, for a service to add them to its own. */
+  snapshot(): Promise<WorkerMetrics> {
+    return this.registry.getMetricsAsJSON() as Promise<WorkerMetrics>;
+  }
+
+  /** Adds, at every scrape, the metrics `source` gives (those of resolution workers). */
+  addSource(source: () => Promise<readonly WorkerMetrics[]>): void {
+    this.#sources.push(source);
   }
 
   /** Reports the resolution slots in use and the requests waiting for one at every scrape. */
@@ -152,8 +179,11 @@ export class Metrics implements EngineMetrics, MetricsExporter {
   }
 
   /** The metrics in the Prometheus text format. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    if (this.#sources.length === 0) return this.registry.metrics();
+    const others = (await Promise.all(this.#sources.map((source) => source()))).flat();
+    // Counters, histograms and cache sizes of every thread add up under the same labels.
+    return AggregatorRegistry.aggregate([await this.snapshot(), ...others]).metrics();
   }
 
   /** Counts one answered resolution, and its duration when it ran. */
