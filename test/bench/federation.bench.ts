@@ -28,6 +28,10 @@
  *    once with the default REDIS_TIMEOUT_MS and once with a longer one. Each replica's log says
  *    when its Redis was marked down (one command that failed or timed out) and up again; a
  *    replica still without a view after FLEET_TIMEOUT_MS is reported as such, with its metrics.
+ * 7. Resolution workers: the crawl of part 2 in a child with RESOLUTION_WORKERS=0 and with
+ *    RESOLUTION_WORKERS=2, in alternation (`BENCH_WORKER_ROUNDS` rounds each, default 2), while a
+ *    client asks for one cached resolution every 20 ms on one keep-alive connection: the
+ *    pass's entities per second, its upstream requests, and that warm answer's p50 and p99.
  *
  * The testbed signs lazily, so an unmeasured pass first signs every statement (and compiles the
  * resolver's code). Everything listens on 127.0.0.1 and is closed at the end, child processes are
@@ -72,8 +76,15 @@ const LONGER_REDIS_TIMEOUT_MS = 1_000;
 const FLEET_ROUNDS = Math.max(1, Number(process.env['BENCH_FLEET_ROUNDS'] ?? 1));
 /** Longest wait for a fleet of replicas to have the view. */
 const FLEET_TIMEOUT_MS = 120_000;
+/** Part 7: rounds of each setting, in alternation (`BENCH_WORKER_ROUNDS`). */
+const WORKER_ROUNDS = Math.max(1, Number(process.env['BENCH_WORKER_ROUNDS'] ?? 2));
+/** Part 7: the warm client starts one request every this many milliseconds (or when the last ends). */
+const WARM_CLIENT_PERIOD_MS = 20;
+/** Part 7: the RESOLUTION_WORKERS settings compared. */
+const WORKER_SETTINGS = [0, 2] as const;
 /** Hard bound of the whole benchmark: 10 minutes, and more for each extra fleet round. */
-const WATCHDOG_MS = 600_000 + (FLEET_ROUNDS - 1) * (FLEET_TIMEOUT_MS + 10_000);
+const WATCHDOG_MS =
+  600_000 + (FLEET_ROUNDS - 1) * (FLEET_TIMEOUT_MS + 10_000) + WORKER_ROUNDS * 2 * 120_000;
 /** Longest wait for one crawl pass. */
 const PASS_TIMEOUT_MS = 240_000;
 
@@ -438,6 +449,49 @@ async function crawlInChild(testbed: Testbed, watch: (child: ResolverProcess | u
   }
 }
 
+/** Part 7: one round of a crawl in a child with `workers`, a client asking for a warm answer. */
+async function crawlWithWarmClient(
+  testbed: Testbed,
+  workers: number,
+  watch: (child: ResolverProcess | undefined) => void,
+) {
+  testbed.requests.reset();
+  const child = await startResolverProcess([testbed.trustAnchor('ta')], {
+    ...CRAWL_ENV,
+    CLIENT_COLD_RATE: '0',
+    CIRCUIT_BREAKER_FAILURES: '0',
+    RESOLUTION_WORKERS: String(workers),
+  });
+  watch(child);
+  const anchor = testbed.entityId('ta');
+  // The anchor's own resolution: the crawl's first, cached from then on.
+  const warm = `${child.url}/api/v1/resolve?${new URLSearchParams({ sub: anchor, trust_anchor: anchor }).toString()}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const samples: number[] = [];
+  let errors = 0;
+  let passEnded = false;
+  try {
+    const client = (async () => {
+      // At a steady pace, so both settings serve about as many warm requests during the pass.
+      for (let i = 0; !passEnded; i++) {
+        const next = performance.now() + WARM_CLIENT_PERIOD_MS;
+        const answer = await timedGet(warm, agent);
+        if (answer.status !== 200) errors++;
+        else if (i >= 5) samples.push(answer.ms);
+        await sleep(Math.max(0, next - performance.now()));
+      }
+    })();
+    const { health } = await waitForPass(child.url, anchor);
+    passEnded = true;
+    await client;
+    return { workers, health, samples, errors, upstream: upstream(testbed) };
+  } finally {
+    agent.destroy();
+    await child.close();
+    watch(undefined);
+  }
+}
+
 /**
  * Resolves once the testbed has answered `count` requests (polled every 10 ms; the total is
  * read in constant time, so the poll costs the testbed nothing).
@@ -691,6 +745,16 @@ async function main(): Promise<void> {
     const interval = Math.max(10, Math.ceil(1.5 * one.health.crawl_seconds + 5));
     const passes = await secondPass(testbed, interval);
 
+    // Part 7: the settings in alternation.
+    const workerRounds: Array<Awaited<ReturnType<typeof crawlWithWarmClient>>> = [];
+    for (let round = 0; round < WORKER_ROUNDS; round++) {
+      for (const workers of WORKER_SETTINGS) {
+        workerRounds.push(
+          await crawlWithWarmClient(testbed, workers, (running) => (child = running)),
+        );
+      }
+    }
+
     // Part 6.
     // Part 6: with the default REDIS_TIMEOUT_MS, then with a longer one.
     redis = await testRedis();
@@ -713,6 +777,7 @@ async function main(): Promise<void> {
         floor,
         interval,
         passes,
+        workerRounds,
         defaultFleets,
         longerFleet,
         totalMs,
@@ -725,6 +790,28 @@ async function main(): Promise<void> {
   }
 }
 
+/** Part 7's lines: each round, then the ratios of the medians to RESOLUTION_WORKERS=0's. */
+function workerLines(
+  rounds: ReadonlyArray<Awaited<ReturnType<typeof crawlWithWarmClient>>>,
+): string[] {
+  const rate = (r: (typeof rounds)[number]) => r.health.members.resolved / r.health.crawl_seconds;
+  const lines = rounds.map(
+    (r) =>
+      `    RESOLUTION_WORKERS=${r.workers}: ${outcome(r.health)}, ${seconds(r.health.crawl_seconds)}, ${integer(rate(r))} entities/s; statement requests ${integer(statementRequests(r.upstream))} (${integer(r.upstream.distinctStatements)} distinct); warm answer p50 ${ms(percentile(r.samples, 50))}, p99 ${ms(percentile(r.samples, 99))} over ${integer(r.samples.length)} requests, ${r.errors} non-200`,
+  );
+  const medianOf = (workers: number, value: (r: (typeof rounds)[number]) => number) =>
+    median(rounds.filter((r) => r.workers === workers).map(value));
+  const base = WORKER_SETTINGS[0];
+  for (const workers of WORKER_SETTINGS.slice(1)) {
+    const against = (value: (r: (typeof rounds)[number]) => number) =>
+      ratio(medianOf(workers, value) / medianOf(base, value));
+    lines.push(
+      `    RESOLUTION_WORKERS=${workers} / ${base} (medians): entities/s ${against(rate)}, warm p50 ${against((r) => percentile(r.samples, 50))}, warm p99 ${against((r) => percentile(r.samples, 99))}`,
+    );
+  }
+  return lines;
+}
+
 function report(figures: {
   setupMs: number;
   warmup: Awaited<ReturnType<typeof crawlInProcess>>;
@@ -734,6 +821,7 @@ function report(figures: {
   floor: ReturnType<typeof cryptoFloor>;
   interval: number;
   passes: Awaited<ReturnType<typeof secondPass>>;
+  workerRounds: ReadonlyArray<Awaited<ReturnType<typeof crawlWithWarmClient>>>;
   defaultFleets: ReadonlyArray<Awaited<ReturnType<typeof threeReplicas>>>;
   longerFleet: Awaited<ReturnType<typeof threeReplicas>>;
   totalMs: number;
@@ -855,6 +943,9 @@ function report(figures: {
       figures.longerFleet,
       `REDIS_TIMEOUT_MS=${LONGER_REDIS_TIMEOUT_MS} (the same fleet, a longer command timeout)`,
     ),
+    '',
+    `  7. resolution workers: the crawl in a child, RESOLUTION_WORKERS=${WORKER_SETTINGS.join(' and ')} in alternation, while one client asks for a cached resolution (the anchor's) every ${WARM_CLIENT_PERIOD_MS} ms on one keep-alive connection:`,
+    ...workerLines(figures.workerRounds),
     '',
     `  whole run: ${seconds(totalMs / 1000)}`,
   ].join('\n');
