@@ -191,20 +191,44 @@ export function checkOutcome(
   return { lines, status };
 }
 
+/** The JSON document of `check --json`: every check, and the exit status they make. */
+export function checkDocument(
+  subject: string,
+  results: readonly CheckResult[],
+  status: ExitStatus,
+): Record<string, unknown> {
+  const count = (level: CheckResult['level']) =>
+    results.filter((result) => result.level === level).length;
+  return {
+    sub: subject,
+    exit_status: status,
+    summary: { pass: count('pass'), fail: count('fail'), warn: count('warn') },
+    checks: results.map((result) => ({
+      level: result.level,
+      check: result.check,
+      message: result.message,
+      ...(result.hint === undefined ? {} : { hint: result.hint }),
+      ...(result.transient === true ? { transient: true } : {}),
+    })),
+  };
+}
+
 export const checkCommand: Command = {
   name: 'check',
-  synopsis: 'check <entity> [--trust-anchor <id>]… [--horizon 7d] [--strict]',
+  synopsis: 'check <entity> [--trust-anchor <id>]… [--horizon 7d] [--strict] [--json]',
   summary:
     "a joining entity's self-check: its well-known URL, its configuration, each authority hint, the chain to each anchor, metadata, trust marks and expiries",
   options: {
     'trust-anchor': TRUST_ANCHOR_OPTION,
     horizon: { type: 'string' },
     strict: { type: 'boolean' },
+    json: { type: 'boolean' },
   },
   details: [
     '  --trust-anchor <id>  an anchor the chain must reach (repeatable; default: every configured one)',
     '  --horizon <d>        warn about anything the chain depends on that expires within it (default 7d)',
     '  --strict             warnings fail too',
+    '  --json               one JSON document: sub, exit_status, summary, and every check with its level, message and hint',
     'One line per check: pass|fail|warn <check>: <message>; a failure is followed by a line hint: …',
     'Exit status 0 when nothing failed, 1 when a check failed, 3 when only transient failures did.',
   ],
@@ -239,7 +263,11 @@ export const checkCommand: Command = {
         }
       }
       const { lines, status } = checkOutcome(results, switchOption(parsed.values, 'strict'));
-      for (const line of lines) io.out(line);
+      if (switchOption(parsed.values, 'json')) {
+        io.out(JSON.stringify(checkDocument(subject, results, status), null, 2));
+      } else {
+        for (const line of lines) io.out(line);
+      }
       return status;
     });
   },

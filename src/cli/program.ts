@@ -2,6 +2,7 @@
  * The commands of `fedres` and how one command line is run: the command found by its words, its
  * flags parsed, its help, its errors as one sentence and its exit status (docs/cli.md).
  */
+import { readFileSync } from 'node:fs';
 import { checkCommand } from './check-command.js';
 import type { Command, Io } from './command.js';
 import { crawlCommand } from './crawl-command.js';
@@ -55,7 +56,7 @@ function generalHelp(): string[] {
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
-    'fedres <command> --help shows the flags of one command.',
+    'fedres <command> --help shows the flags of one command; fedres --version the version.',
     '',
     ...SETTINGS_HELP,
     '',
@@ -94,6 +95,15 @@ function findCommand(args: readonly string[]): { command: Command; rest: string[
   throw new UsageError(`unknown command ${JSON.stringify(args[0])}; fedres --help lists them`);
 }
 
+/** `fedres --version`: the package's version and the runtime's. */
+function versionLine(): string {
+  // dist/src/cli/program.js, three folders below the package's root, built or installed.
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { name?: string; version?: string };
+  return `fedres ${manifest.version ?? 'unknown'} (${manifest.name ?? 'federation-resolver'}, Node.js ${process.version})`;
+}
+
 /**
  * Runs `fedres` with `args` (without the node and script paths); resolves with the status, and
  * whether the process must keep running (a service started by serve or demo).
@@ -109,6 +119,10 @@ export async function run(
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       for (const line of generalHelp()) io.out(line);
       return { status: first === undefined ? EXIT.usage : EXIT.ok, keepRunning: false };
+    }
+    if (first === '--version' || first === '-V') {
+      io.out(versionLine());
+      return { status: EXIT.ok, keepRunning: false };
     }
     const { command, rest } = findCommand(args);
     const parsed = parseCommand(rest, command.options, env);

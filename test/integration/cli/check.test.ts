@@ -101,6 +101,33 @@ describe('fedres check', () => {
     assert.match(lines(result, 'fail', 'trust-chain')[0] ?? '', /statement_expired/);
   });
 
+  it('--json: one document with every check, its level, message and hint, and the exit status', async () => {
+    const healthy = await checkWith('op', undefined, undefined, ['--json']);
+    assert.equal(healthy.status, 0, healthy.stderr);
+    const good = JSON.parse(healthy.stdout) as {
+      sub: string;
+      exit_status: number;
+      summary: { pass: number; fail: number; warn: number };
+      checks: Array<{ level: string; check: string; message: string; hint?: string }>;
+    };
+    assert.equal(good.sub, fed.id('op'));
+    assert.equal(good.exit_status, 0);
+    assert.deepEqual(good.summary, { pass: good.checks.length, fail: 0, warn: 0 });
+    assert.ok(good.checks.some((check) => check.check === 'trust-chain'));
+
+    const result = await checkWith('op', { issuer: 'inter', subject: 'op' }, { expired: true }, [
+      '--json',
+    ]);
+    assert.equal(result.status, 1);
+    const bad = JSON.parse(result.stdout) as typeof good;
+    assert.equal(bad.exit_status, 1);
+    assert.equal(bad.summary.fail, bad.checks.filter((check) => check.level === 'fail').length);
+    const link = bad.checks.find((check) => check.check === 'authority-hint');
+    assert.equal(link?.level, 'fail');
+    assert.match(link?.message ?? '', /\(statement_expired, §3\.2, statement 1\)$/);
+    assert.match(link?.hint ?? '', /^The issuer must re-sign/);
+  });
+
   it('wrong key: the configuration’s own signature, exit 1', async () => {
     const result = await checkWith('op', { entity: 'op' }, { wrongKey: true });
     assert.equal(result.status, 1);

@@ -3,9 +3,12 @@
  * service's JSON API, failures with their hint, and the exit statuses of --help.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REASON_HINTS } from '../../../src/engine/reason-hints.js';
 import { startCliFederation, type CliFederation } from '../../support/cli.js';
+import { repoRoot } from '../../support/paths.js';
 import { startTestResolver, type TestResolver } from '../../support/service.js';
 import { threeLevel } from '../../support/topologies.js';
 
@@ -225,5 +228,22 @@ describe('fedres resolve and explain', () => {
     assert.match(one.stdout, /--strict/);
     const none = await fed.run([]);
     assert.equal(none.status, 2);
+  });
+
+  it("--version prints the package's version, from package.json", async () => {
+    const manifest = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = await fed.run([flag]);
+      assert.equal(result.status, 0);
+      assert.equal(result.stderr, '');
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `^fedres ${manifest.version.replaceAll('.', '\\.')} \\(federation-resolver, Node\\.js v\\d+`,
+        ),
+      );
+    }
   });
 });
