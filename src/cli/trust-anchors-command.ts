@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { SETTINGS } from '../config/config.js';
+import { loadConfig, SETTINGS } from '../config/config.js';
 import { toFederationError } from '../federation/errors.js';
 import type { JwkSet } from '../federation/types.js';
 import type { Command, Io } from './command.js';
@@ -71,14 +71,15 @@ export const trustAnchorsAddCommand: Command = {
       stringOption(parsed.values, 'dir') ??
       parsed.env['TRUST_ANCHORS_DIR'] ??
       SETTINGS.TRUST_ANCHORS_DIR[0];
+    // A bad identifier or name is refused before anything is created on disk.
+    const entityId = entityArgument(id, loadConfig(parsed.env), 'trust anchor');
+    const name = stringOption(parsed.values, 'name') ?? anchorFileName(entityId);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new UsageError(`--name ${name} must be letters, digits, ., _ and - only`);
+    }
     return withEngine(
       parsed.env,
       async (engine, config) => {
-        const entityId = entityArgument(id, config, 'trust anchor');
-        const name = stringOption(parsed.values, 'name') ?? anchorFileName(entityId);
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-          throw new UsageError(`--name ${name} must be letters, digits, ., _ and - only`);
-        }
         const file = join(config.trustAnchorsDir, `${name}.json`);
         if (existsSync(file) && !switchOption(parsed.values, 'force')) {
           throw new UsageError(`${file} exists; pass --force to overwrite it`);

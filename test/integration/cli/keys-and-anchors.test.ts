@@ -4,7 +4,7 @@
  * terminal or --yes, and anchors that still sign with a pinned key.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -121,6 +121,17 @@ describe('fedres trust-anchors', () => {
     assert.match(result.stdout, /self-signed and valid until \d{4}-/);
     assert.match(result.stderr, /stdin is not a terminal, so nothing was written: .*pass --yes/);
     assert.deepEqual(loadTrustAnchors(target, { allowHttp: true }), []);
+  });
+
+  it('add refuses a bad identifier or name (exit 2) before it creates the folder', async () => {
+    const target = join(dir, 'never-created');
+    const bad = await fed.run(['trust-anchors', 'add', 'not-a-url', '--dir', target, '--yes']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /the trust anchor "not-a-url" is not an Entity Identifier/);
+    const named = await add(target, '--yes', '--name', '../escape');
+    assert.equal(named.status, 2);
+    assert.match(named.stderr, /--name \.\.\/escape must be letters, digits/);
+    assert.equal(existsSync(target), false);
   });
 
   it('add --yes writes the file the service loads, named after host and path', async () => {
