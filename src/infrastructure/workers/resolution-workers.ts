@@ -140,6 +140,8 @@ export class ResolutionWorkers implements ResolutionRunner {
       },
       timeoutMs: this.#options.timeoutMs,
     });
+    // A deadline that passed already (a resolution run again) cancels it at once.
+    if (context.signal?.aborted === true) onAbort();
     return { subjectConfiguration: subject.promise, outcome: outcome.promise };
   }
 

@@ -128,6 +128,25 @@ describe('ResolutionWorkers when a worker misbehaves', () => {
     }
   });
 
+  it('a resolution whose deadline passed before it started is cancelled at once: deadline_exceeded', async () => {
+    const workers = pool('silent', recordingFallback(), recordingLogger());
+    try {
+      const run = workers.start(QUERY, { trustAnchors: [], now: 0, signal: AbortSignal.abort() });
+      // Not a measure of speed: without the cancel the silent worker holds it for ever, and the
+      // grace after a cancel is 2 s.
+      const never = new Promise<'still waiting'>((resolve) =>
+        setTimeout(() => resolve('still waiting'), 8_000).unref(),
+      );
+      const outcome = await Promise.race([run.outcome, never]);
+      assert.notEqual(outcome, 'still waiting');
+      if (outcome !== 'still waiting') {
+        assert.equal(outcome.ok ? 'ok' : outcome.error.reason, 'deadline_exceeded');
+      }
+    } finally {
+      await workers.close();
+    }
+  });
+
   it('close ends what a worker still had in progress as temporarily_unavailable, and stops the threads', async () => {
     const workers = pool('silent', recordingFallback(), recordingLogger());
     const run = workers.start(QUERY, { trustAnchors: [], now: 0 });
