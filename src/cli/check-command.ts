@@ -9,7 +9,7 @@ import { entityConfigurationUrl } from '../federation/entity-id.js';
 import { TRUST_ANCHOR_OPTION, type Command } from './command.js';
 import { entityArgument, queryOf, trustAnchorsOf, withEngine } from './engine.js';
 import { EXIT, type ExitStatus } from './exit-status.js';
-import { parseDuration, positionals, stringOption, switchOption, UsageError } from './options.js';
+import { horizonOption, positionals, switchOption, UsageError, type Horizon } from './options.js';
 import { failurePlace, nowSeconds, when, type FailureView } from './render.js';
 
 /** One line of the check. */
@@ -122,11 +122,7 @@ function superiorCheck(report: ExplainReport, hint: string): CheckResult {
 }
 
 /** The chain to the anchor of `report`, and what a resolved chain carries. */
-function chainChecks(
-  report: ExplainReport,
-  now: number,
-  horizon: { readonly seconds: number; readonly text: string },
-): CheckResult[] {
+function chainChecks(report: ExplainReport, now: number, horizon: Horizon): CheckResult[] {
   const anchor = report.trust_anchors.requested[0] ?? '';
   if ('error' in report) return [fail('trust-chain', `to ${anchor}`, report.error)];
   const { chosen } = report;
@@ -234,8 +230,7 @@ export const checkCommand: Command = {
   ],
   async run(parsed, io) {
     const [entity = ''] = positionals(parsed, ['entity']);
-    const text = stringOption(parsed.values, 'horizon') ?? '7d';
-    const horizon = { seconds: parseDuration('horizon', text), text };
+    const horizon = horizonOption(parsed.values);
     return withEngine(parsed.env, async (engine, config) => {
       const subject = entityArgument(entity, config);
       const anchors = trustAnchorsOf(parsed.values, engine, config);

@@ -8,7 +8,7 @@ import type { CrawlProgress, CrawlReport } from '../engine/index.js';
 import type { Command } from './command.js';
 import { entityArgument, withEngine } from './engine.js';
 import { EXIT } from './exit-status.js';
-import { parseDuration, positionals, stringOption, switchOption } from './options.js';
+import { horizonOption, positionals, switchOption } from './options.js';
 import { nowSeconds, when } from './render.js';
 
 /** Plain progress lines are written at most this often (milliseconds). */
@@ -100,8 +100,7 @@ export const crawlCommand: Command = {
   ],
   async run(parsed, io) {
     const [id = ''] = positionals(parsed, ['anchor']);
-    const horizon = stringOption(parsed.values, 'horizon') ?? '7d';
-    const horizonSeconds = parseDuration('horizon', horizon);
+    const horizon = horizonOption(parsed.values);
     return withEngine(
       parsed.env,
       async (engine, config) => {
@@ -109,12 +108,12 @@ export const crawlCommand: Command = {
         const progress = progressReporter(anchor);
         const report = await engine.crawl(anchor, {
           now: nowSeconds,
-          horizonSeconds,
+          horizonSeconds: horizon.seconds,
           onProgress: progress.update,
         });
         progress.done();
         if (switchOption(parsed.values, 'json')) io.out(JSON.stringify(report, null, 2));
-        else for (const line of summaryLines(report, horizon)) io.out(line);
+        else for (const line of summaryLines(report, horizon.text)) io.out(line);
         const failed = report.members.failed > 0 || report.list_failures.length > 0;
         return failed ? EXIT.failed : EXIT.ok;
       },

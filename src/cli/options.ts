@@ -116,6 +116,18 @@ export function positionals(parsed: ParsedArguments, names: readonly string[]): 
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
+/** A `--horizon` (default 7d): what it says and how many seconds it is. */
+export interface Horizon {
+  readonly text: string;
+  readonly seconds: number;
+}
+
+/** The `--horizon` of a command that reports what expires within it (check, crawl). */
+export function horizonOption(values: OptionValues): Horizon {
+  const text = stringOption(values, 'horizon') ?? '7d';
+  return { text, seconds: parseDuration('horizon', text) };
+}
+
 /** `7d`, `12h`, `30m`, `90s` or a number of seconds, in seconds. */
 export function parseDuration(flag: string, text: string): number {
   const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
