@@ -110,6 +110,8 @@ export async function startServer(
   config: Config,
   overrides: ContainerOverrides = {},
 ): Promise<RunningService> {
+  // Read before the container opens anything (Redis connections, resolution workers).
+  const explorer = config.explorer ? await readExplorerAssets() : undefined;
   const container = await buildContainer(config, overrides);
   const logger = container.resolve(TOKENS.Logger);
   const lifecycle = { closing: false };
@@ -123,7 +125,7 @@ export async function startServer(
     metricsToken: config.metricsToken,
     adminToken: config.adminToken,
     collectionMaxLimit: config.collectionMaxLimit,
-    explorer: config.explorer ? await readExplorerAssets() : undefined,
+    explorer,
     lifecycle,
   });
   // Bounded per-connection work: slow or idle clients do not hold sockets for long, and the
@@ -165,13 +167,19 @@ export async function startServer(
       if (inFlight === 0) drained?.();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // A service that cannot listen leaves nothing open behind its error.
+    await closeResources(container);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;

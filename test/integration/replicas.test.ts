@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
@@ -14,7 +16,7 @@ import { generateSigningKey, signJwt } from '../../src/testbed/keys.js';
 import { startTestbed, type Testbed, type Topology } from '../../src/testbed/index.js';
 import { startResolverProcess, type ResolverProcess } from '../support/resolver-process.js';
 import { freePort, startRedis, testRedis, type RedisServer } from '../support/redis.js';
-import { startHarness } from '../support/service.js';
+import { startHarness, startTestResolver } from '../support/service.js';
 
 const ADMIN_TOKEN = 'admin-secret-for-tests';
 const MARK = '{{url}}/marks/member';
@@ -455,5 +457,34 @@ describe('replicas when Redis goes away', () => {
     testbed.requests.reset();
     assert.equal((await resolve(b, testbed, 'op-d')).status, 200);
     assert.equal(testbed.requests.total(), 0, 'shared again');
+  });
+});
+
+describe('a service that cannot listen', () => {
+  it('closes its Redis connections (and resolution workers) before it reports the error', async () => {
+    const testbed = await startTestbed(federation());
+    // A Redis of its own: every client connected to it is this test's.
+    const redis = await startRedis();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const probe = new Redis(redis.url);
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      await assert.rejects(
+        startTestResolver(testbed, ['ta'], {
+          PORT: port,
+          REDIS_URL: redis.url,
+          RESOLUTION_WORKERS: '1',
+        }),
+        /EADDRINUSE/,
+      );
+      const clients = (await probe.client('LIST')) as string;
+      assert.equal(clients.trim().split('\n').length, 1, clients);
+    } finally {
+      probe.disconnect();
+      taken.close();
+      await redis.stop();
+      await testbed.close();
+    }
   });
 });
